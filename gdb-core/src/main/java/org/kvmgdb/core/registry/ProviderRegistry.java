@@ -192,15 +192,15 @@ public final class ProviderRegistry {
         Optional<ProviderEntry<TransportProvider>> entry = transport(scheme);
         if (entry.isEmpty()) {
             String why = transports.stream().anyMatch(t -> t.key().equals(scheme))
-                    ? "transport '" + scheme + "' is not offered (-D" + Selection.TRANSPORT_PROPERTY + "="
-                            + selection.transport().orElse("") + ")"
-                    : "unknown transport '" + scheme + "'";
-            throw new TransportAddressException("'" + value + "': " + why + "; " + forms);
+                    ? "transport '" + scheme + "' in '" + value + "' is not offered (-D" + Selection.TRANSPORT_PROPERTY
+                            + "=" + selection.transport().orElse("") + ")"
+                    : "unknown transport '" + scheme + "' in '" + value + "'";
+            throw new TransportAddressException(why + "; " + forms);
         }
         TransportProvider provider = entry.get().provider();
         String unavailable = provider.unavailabilityReason();
         if (unavailable != null) {
-            throw new TransportAddressException("'" + value + "': transport '" + scheme + "' cannot be used here: "
+            throw new TransportAddressException("transport '" + scheme + "' in '" + value + "' cannot be used here: "
                     + unavailable + "; " + forms);
         }
         try {
@@ -210,7 +210,7 @@ public final class ProviderRegistry {
         } catch (RuntimeException e) {
             // A provider bug must not look like a crash of the launcher; it is still the value that failed.
             Logger.debug(e, "transport {} failed on '{}'", scheme, spec);
-            throw new TransportAddressException("'" + value + "': transport '" + scheme + "' could not parse it ("
+            throw new TransportAddressException("transport '" + scheme + "' could not parse '" + value + "' ("
                     + e + "); " + forms);
         }
     }

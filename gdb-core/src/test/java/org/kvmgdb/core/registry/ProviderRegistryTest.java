@@ -210,10 +210,10 @@ class ProviderRegistryTest {
         ProviderRegistry registry = load(Selection.NONE, good);
         TransportAddressException e = assertThrows(TransportAddressException.class,
                 () -> registry.parseAddress("udp:1234", TransportOptions.DEFAULTS));
-        assertEquals("'udp:1234': unknown transport 'udp'; accepted forms: tt:NAME", e.getMessage());
+        assertEquals("unknown transport 'udp' in 'udp:1234'; accepted forms: tt:NAME", e.getMessage());
         TransportAddressException bare = assertThrows(TransportAddressException.class,
                 () -> registry.parseAddress("1234", TransportOptions.DEFAULTS));
-        assertEquals("'1234': unknown transport '1234'; accepted forms: tt:NAME", bare.getMessage());
+        assertEquals("unknown transport '1234' in '1234'; accepted forms: tt:NAME", bare.getMessage());
     }
 
     @Test
@@ -222,7 +222,7 @@ class ProviderRegistryTest {
         assertEquals(List.of("tt:NAME"), registry.acceptedAddressForms());
         TransportAddressException e = assertThrows(TransportAddressException.class,
                 () -> registry.parseAddress("nope:x", TransportOptions.DEFAULTS));
-        assertEquals("'nope:x': transport 'nope' cannot be used here: no such device here; accepted forms: tt:NAME",
+        assertEquals("transport 'nope' in 'nope:x' cannot be used here: no such device here; accepted forms: tt:NAME",
                 e.getMessage());
     }
 
@@ -231,7 +231,7 @@ class ProviderRegistryTest {
         ProviderRegistry registry = load(new Selection(Optional.empty(), Optional.of("nope")), good);
         TransportAddressException e = assertThrows(TransportAddressException.class,
                 () -> registry.parseAddress("tt:x", TransportOptions.DEFAULTS));
-        assertTrue(e.getMessage().contains("transport 'tt' is not offered (-Dkvmgdb.transport=nope)"), e.getMessage());
+        assertTrue(e.getMessage().contains("transport 'tt' in 'tt:x' is not offered (-Dkvmgdb.transport=nope)"), e.getMessage());
     }
 
     @Test
