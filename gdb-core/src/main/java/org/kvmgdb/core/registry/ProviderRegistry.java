@@ -188,7 +188,8 @@ public final class ProviderRegistry {
         int colon = value.indexOf(':');
         String scheme = colon < 0 ? value : value.substring(0, colon);
         String spec = colon < 0 ? "" : value.substring(colon + 1);
-        String forms = "accepted forms: " + String.join(", ", acceptedAddressForms());
+        List<String> accepted = acceptedAddressForms();
+        String forms = accepted.isEmpty() ? "no transport is installed" : "accepted forms: " + String.join(", ", accepted);
         Optional<ProviderEntry<TransportProvider>> entry = transport(scheme);
         if (entry.isEmpty()) {
             String why = transports.stream().anyMatch(t -> t.key().equals(scheme))
