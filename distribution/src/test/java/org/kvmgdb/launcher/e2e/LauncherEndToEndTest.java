@@ -243,7 +243,8 @@ class LauncherEndToEndTest {
                 inTable = false;
             } else if (inTable && !line.startsWith("  (") && !line.startsWith("  ARCHITECTURE ")
                     && !line.startsWith("  TRANSPORT ")) {
-                rows.put(line.strip().split("\\s+")[0], line);
+                // Column widths depend on the longest entry: compare with single spaces.
+                rows.put(line.strip().split("\\s+")[0], line.strip().replaceAll("\\s+", " "));
             }
         }
         return rows;

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Enumeration;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,14 +77,15 @@ public final class ProviderRegistry {
      */
     public static ProviderRegistry load(ClassLoader loader, Selection selection) {
         List<SkippedProvider> skipped = new ArrayList<>();
+        Map<ProviderEntry<?>, List<String>> listedIn = new IdentityHashMap<>();
         List<ProviderEntry<ArchitectureProvider>> architectures = discover(ArchitectureProvider.class, loader,
-                ProviderRegistry::architectureKey, skipped);
+                ProviderRegistry::architectureKey, skipped, listedIn);
         List<ProviderEntry<TransportProvider>> transports = discover(TransportProvider.class, loader,
-                ProviderRegistry::transportKey, skipped);
+                ProviderRegistry::transportKey, skipped, listedIn);
 
         List<String> duplicates = new ArrayList<>();
-        duplicates.addAll(duplicates("architecture id", architectures));
-        duplicates.addAll(duplicates("transport scheme", transports));
+        duplicates.addAll(duplicates("architecture id", architectures, listedIn));
+        duplicates.addAll(duplicates("transport scheme", transports, listedIn));
         if (!duplicates.isEmpty()) {
             throw new RegistryException(String.join("; ", duplicates)
                     + "; remove one of the jars (which one would be used depends on class path order)", false);
@@ -240,9 +242,13 @@ public final class ProviderRegistry {
     /**
      * Walks the service's providers one by one so that one broken entry costs only itself. A
      * {@link ServiceLoader} iterator that threw can be asked again: it has moved past the entry.
+     *
+     * @param listedIn filled with, for each provider found, every jar whose services file lists its
+     *                 class: more than one is the same plugin installed twice (two versions of one
+     *                 jar), which ServiceLoader would silently load once from whichever comes first
      */
     private static <S> List<ProviderEntry<S>> discover(Class<S> service, ClassLoader loader, Function<S, String> keyOf,
-            List<SkippedProvider> skipped) {
+            List<SkippedProvider> skipped, Map<ProviderEntry<?>, List<String>> listedIn) {
         List<ProviderEntry<S>> found = new ArrayList<>();
         // Which jar lists which class name, for entries whose class cannot even be loaded.
         List<Listing> listings = listings(service, loader);
@@ -279,7 +285,12 @@ public final class ProviderRegistry {
             String locationText = location.map(Path::toString).orElse("(unknown location)");
             try {
                 S provider = candidate.get();
-                found.add(new ProviderEntry<>(provider, keyOf.apply(provider), location));
+                ProviderEntry<S> entry = new ProviderEntry<>(provider, keyOf.apply(provider), location);
+                found.add(entry);
+                List<String> jars = new ArrayList<>(List.of(locationText));
+                listings.stream().filter(l -> l.className().equals(type.getName())).flatMap(l -> l.locations().stream())
+                        .filter(l -> !jars.contains(l)).forEach(jars::add);
+                listedIn.put(entry, jars);
             } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
                 skip(skipped, service, type.getName(), locationText, e);
             }
@@ -312,15 +323,20 @@ public final class ProviderRegistry {
         return s.toString();
     }
 
-    private static <S> List<String> duplicates(String what, List<ProviderEntry<S>> entries) {
-        Map<String, List<ProviderEntry<S>>> byKey = new LinkedHashMap<>();
-        entries.forEach(e -> byKey.computeIfAbsent(e.key(), k -> new ArrayList<>()).add(e));
+    /** One id or scheme from two classes, or from one class listed in two jars. */
+    private static <S> List<String> duplicates(String what, List<ProviderEntry<S>> entries,
+            Map<ProviderEntry<?>, List<String>> listedIn) {
+        Map<String, List<String>> byKey = new LinkedHashMap<>();
+        for (ProviderEntry<S> e : entries) {
+            for (String jar : listedIn.getOrDefault(e, List.of(e.locationText()))) {
+                byKey.computeIfAbsent(e.key(), k -> new ArrayList<>()).add(e.provider().getClass().getName() + " in " + jar);
+            }
+        }
         List<String> problems = new ArrayList<>();
-        byKey.forEach((key, list) -> {
-            if (list.size() > 1) {
-                problems.add("the " + what + " '" + key + "' is provided " + list.size() + " times: "
-                        + list.stream().map(e -> e.provider().getClass().getName() + " in " + e.locationText())
-                                .collect(Collectors.joining(" and ")));
+        byKey.forEach((key, sources) -> {
+            if (sources.size() > 1) {
+                problems.add("the " + what + " '" + key + "' is provided " + sources.size() + " times: "
+                        + String.join(" and ", sources));
             }
         });
         return problems;
@@ -355,16 +371,19 @@ public final class ProviderRegistry {
         }
     }
 
-    /** One class name in a {@code META-INF/services} file, and the jar holding that file. */
-    private record Listing(String className, String location) {
+    /** One class name in {@code META-INF/services} files, and the jars holding those files (first first). */
+    private record Listing(String className, List<String> locations) {
+        String location() {
+            return locations.get(0);
+        }
     }
 
     /**
      * The provider names in the order ServiceLoader reads them for the class path (the files in
-     * {@code getResources} order, each name once), with the jar each one is listed in.
+     * {@code getResources} order, each name once), with the jars each one is listed in.
      */
     private static List<Listing> listings(Class<?> service, ClassLoader loader) {
-        Map<String, String> names = new LinkedHashMap<>();
+        Map<String, List<String>> names = new LinkedHashMap<>();
         try {
             Enumeration<URL> files = loader.getResources("META-INF/services/" + service.getName());
             for (URL file : Collections.list(files)) {
@@ -375,7 +394,10 @@ public final class ProviderRegistry {
                         int hash = line.indexOf('#');
                         String name = (hash >= 0 ? line.substring(0, hash) : line).strip();
                         if (!name.isEmpty()) {
-                            names.putIfAbsent(name, location);
+                            List<String> locations = names.computeIfAbsent(name, n -> new ArrayList<>());
+                            if (!locations.contains(location)) {
+                                locations.add(location);
+                            }
                         }
                     }
                 }
@@ -385,7 +407,7 @@ public final class ProviderRegistry {
             return List.of();
         }
         List<Listing> result = new ArrayList<>();
-        names.forEach((name, location) -> result.add(new Listing(name, location)));
+        names.forEach((name, locations) -> result.add(new Listing(name, List.copyOf(locations))));
         return result;
     }
 

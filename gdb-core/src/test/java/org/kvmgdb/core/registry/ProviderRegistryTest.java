@@ -151,6 +151,17 @@ class ProviderRegistryTest {
     }
 
     @Test
+    void oneJarInstalledTwiceIsAnErrorNamingBothCopies() throws Exception {
+        // Two versions of one plugin: the same class in two jars. ServiceLoader alone would load it
+        // once, from whichever jar comes first.
+        Path copy = java.nio.file.Files.copy(good, good.resolveSibling("good-copy.jar"));
+        RegistryException e = assertThrows(RegistryException.class, () -> load(Selection.NONE, good, copy));
+        assertTrue(e.getMessage().contains("the architecture id 'good-arch' is provided 2 times: testplugins.GoodArch in "
+                + good + " and testplugins.GoodArch in " + copy), e.getMessage());
+        assertTrue(e.getMessage().contains("the transport scheme 'tt' is provided 2 times"), e.getMessage());
+    }
+
+    @Test
     void architectureByElfMachine() throws Exception {
         ProviderRegistry registry = load(Selection.NONE, good);
         assertEquals("good-arch", registry.architectureForElfMachine(4242).key());
