@@ -147,11 +147,27 @@ class ResumeTest {
     }
 
     @Test
+    void aPacketSentWhileRunningIsServedAfterTheStopReply() throws Exception {
+        try (ServedTarget served = new ServedTarget(target(1).build()); RspClient gdb = served.connect()) {
+            gdb.post("c");
+            // gdb does not do this in all-stop mode; if a debugger does, the packet waits for the stop.
+            gdb.post("qC");
+            gdb.sendRaw(new byte[] {0x03});
+            assertEquals("T02thread:1;", gdb.awaitReply());
+            assertEquals("QC1", gdb.awaitReply());
+        }
+    }
+
+    @Test
     void guestExitIsReportedWithItsStatus() throws Exception {
         try (ServedTarget served = new ServedTarget(target(1).exitAt(0x1010, 0x21).build()); RspClient gdb = served.connect()) {
             gdb.post("c");
             assertEquals("W21", gdb.awaitReply());
             assertEquals("W21", gdb.request("?"));
+            gdb.close();
+            served.awaitSessionEnd();
+            // An exited guest has nothing to detach from.
+            assertEquals(0, served.target.detachCount());
         }
     }
 

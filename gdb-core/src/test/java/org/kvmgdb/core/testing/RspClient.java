@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -179,22 +178,6 @@ public final class RspClient implements Closeable {
             rest.write(b);
         }
         return rest.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    /** True when nothing arrives within {@code millis} (used only to show silence, never to time). */
-    public boolean silentFor(int millis) throws IOException {
-        socket.setSoTimeout(millis);
-        try {
-            int b = in.read();
-            if (b >= 0) {
-                throw new IOException("expected silence, got " + describe(b));
-            }
-            return false;
-        } catch (SocketTimeoutException e) {
-            return true;
-        } finally {
-            socket.setSoTimeout(READ_TIMEOUT_MILLIS);
-        }
     }
 
     private static String describe(int b) {
