@@ -65,7 +65,9 @@ class X86StopClassifierTest {
 
     @Test
     void recordedEmulationFailureOfAnotherInstructionIsNoDebugStop() {
-        assertEquals(Optional.empty(), classify(vcpuAtRip(0x100007), Recorded.RUN_MOVQ_EMULATION_FAILURE));
+        FakeVcpu vcpu = vcpuAtRip(0x100007);
+        assertEquals(Optional.empty(), classify(vcpu, Recorded.RUN_MOVQ_EMULATION_FAILURE));
+        assertTrue(vcpu.calls().isEmpty(), "the bytes in kvm_run decide");
     }
 
     // ---- hardware KVM shapes, built from the header layout ----
