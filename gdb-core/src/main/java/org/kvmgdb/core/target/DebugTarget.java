@@ -1,0 +1,90 @@
+package org.kvmgdb.core.target;
+
+import java.util.List;
+import org.kvmgdb.api.arch.TargetDescription;
+
+/**
+ * What the debug session drives: a set of threads (vCPUs) that run and stop together (all-stop),
+ * their registers, their memory and breakpoints. The KVM VM implements it; so does an in-memory
+ * test target, so the session is tested without KVM.
+ *
+ * <p>Thread ids are GDB thread ids: positive, vCPU index + 1. Methods other than {@link #resume}
+ * and {@link #interrupt} are called only while every thread is stopped, from the session's thread.
+ */
+public interface DebugTarget {
+
+    /** The register table; {@code g} layout and {@code target.xml} both come from it. */
+    TargetDescription description();
+
+    /** Live thread ids in ascending order. */
+    List<Integer> threads();
+
+    /** A short human name shown by {@code info threads}, e.g. {@code "vCPU 0"}. */
+    String threadName(int thread);
+
+    /** Free text for {@code qThreadExtraInfo}, e.g. {@code "stopped at 0x100000"}. */
+    String threadExtraInfo(int thread);
+
+    /** All registers in {@code g} layout ({@code description().gPacketSize()} bytes). */
+    byte[] readRegisters(int thread) throws TargetException;
+
+    void writeRegisters(int thread, byte[] registers) throws TargetException;
+
+    /** One register's bytes (target byte order). */
+    byte[] readRegister(int thread, int regnum) throws TargetException;
+
+    void writeRegister(int thread, int regnum, byte[] value) throws TargetException;
+
+    /**
+     * Reads up to {@code length} bytes of the thread's virtual memory. Stops at the first byte that
+     * cannot be read and returns how many were read (0 when none could be). Never shows the
+     * breakpoint instructions the target itself inserted.
+     */
+    int readMemory(int thread, long address, byte[] buffer, int length) throws TargetException;
+
+    /** Writes all of {@code data} or fails without a partial effect that matters to gdb. */
+    void writeMemory(int thread, long address, byte[] data) throws TargetException;
+
+    /** Which {@code Z} types this target serves; gdb is told the others are unsupported. */
+    boolean supports(BreakpointType type);
+
+    /** {@code Z}: idempotent; inserting twice is one breakpoint. */
+    void insertBreakpoint(BreakpointType type, long address, int kind) throws TargetException;
+
+    /** {@code z}: idempotent; removing one that is not there succeeds. */
+    void removeBreakpoint(BreakpointType type, long address, int kind) throws TargetException;
+
+    /**
+     * Resumes threads as {@code request} says and returns at once. The target calls
+     * {@code listener} exactly once, from any thread, with the event that stopped it; by then
+     * every thread is stopped again (all-stop).
+     */
+    void resume(ResumeRequest request, StopListener listener) throws TargetException;
+
+    /** Asks a running target to stop (gdb's Ctrl-C). It reports {@link StopEvent.Signal} with SIGINT. Safe from any thread. */
+    void interrupt();
+
+    /** Why the target is stopped now, for {@code ?}. */
+    StopEvent currentStop();
+
+    /**
+     * A debugger arrives: stop every thread (all-stop) and return once they are stopped, so the
+     * session may call the other methods. Called once at the start of each session, before any
+     * packet is served; a target a previous debugger left running ({@link #detach}) stops here.
+     * The default does nothing, for targets that are stopped whenever no debugger is attached.
+     */
+    default void attach() {
+    }
+
+    /** The debugger leaves: remove every breakpoint, clear debug state, let the guest run on. */
+    void detach();
+
+    /** {@code k}: end the guest. */
+    void kill();
+
+    /** Called with the single event that ends a {@link #resume}. */
+    @FunctionalInterface
+    interface StopListener {
+        void stopped(StopEvent event);
+    }
+}
