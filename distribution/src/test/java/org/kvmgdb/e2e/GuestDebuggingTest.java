@@ -105,7 +105,7 @@ class GuestDebuggingTest {
     void finishShowsTheReturnValue() {
         String text = section("finish add");
         assertMatches(text, "^Run till exit from #0  add \\(a=2, b=3\\) at .*e2e\\.c:20$");
-        assertMatches(text, "in e2e_main \\(vcpu=0, vcpus=1, ram=134217728\\) at .*e2e\\.c:58$");
+        assertMatches(text, "^(0x[0-9a-f]+ in )?e2e_main \\(vcpu=0, vcpus=1, ram=134217728\\) at .*e2e\\.c:58$");
         assertMatches(text, "^Value returned is \\$\\d+ = 5$");
     }
 
@@ -121,7 +121,7 @@ class GuestDebuggingTest {
         assertMatches(bt, "^#3  0x[0-9a-f]+ in e2e_main \\(vcpu=0, vcpus=1, ram=134217728\\) at .*e2e\\.c:59$");
         String finish = section("finish factorial");
         assertMatches(finish, "^Run till exit from #0  factorial \\(n=3\\) at .*e2e\\.c:28$");
-        assertMatches(finish, "in factorial \\(n=4\\) at .*e2e\\.c:31$");
+        assertMatches(finish, "^(0x[0-9a-f]+ in )?factorial \\(n=4\\) at .*e2e\\.c:31$");
         assertMatches(finish, "^Value returned is \\$\\d+ = 6$");
     }
 
