@@ -41,7 +41,7 @@ final class PluginsCommand implements Callable<Integer> {
         OptionalInt host = hostElfMachine();
 
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ARCHITECTURE", "ELF MACHINE", "RUNS GUESTS HERE", "JAR"});
+        rows.add(new String[] {"ARCHITECTURE", "ELF MACHINE", "AVAILABLE FOR KVM GUESTS", "JAR"});
         for (ProviderEntry<ArchitectureProvider> a : registry.architectures()) {
             int machine = a.provider().elfMachine();
             rows.add(new String[] {a.key(), machine + " " + MACHINES.getOrDefault(machine, ""),
