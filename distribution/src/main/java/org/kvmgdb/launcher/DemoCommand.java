@@ -7,7 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code kvmgdb demo [--attach]}: the bundled demo guest, waiting for gdb. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo",
         description = "Start the bundled demo guest under the stub, stopped and waiting for gdb,"
                 + " and print the gdb command that attaches to it.")
 final class DemoCommand implements Callable<Integer> {
@@ -18,6 +18,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Mixin
     LoggingOptions logging = new LoggingOptions();
+
+    @Mixin
+    HelpOption help = new HelpOption();
 
     DemoCommand(GuestRunner runner) {
         this.runner = runner;

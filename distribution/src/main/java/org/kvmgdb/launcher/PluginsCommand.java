@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code kvmgdb plugins}: every architecture and transport found, and the jar each came from. */
-@Command(name = "plugins", mixinStandardHelpOptions = true,
+@Command(name = "plugins",
         description = {"List the architectures and transports found in lib/, with the jar each came from.",
             "A jar dropped into lib/ with a META-INF/services entry adds one; removing it removes it."})
 final class PluginsCommand implements Callable<Integer> {
@@ -33,6 +33,9 @@ final class PluginsCommand implements Callable<Integer> {
     @Mixin
     LoggingOptions logging = new LoggingOptions();
 
+    @Mixin
+    HelpOption help = new HelpOption();
+
     @Override
     public Integer call() {
         logging.apply();
@@ -41,7 +44,7 @@ final class PluginsCommand implements Callable<Integer> {
         OptionalInt host = hostElfMachine();
 
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ARCHITECTURE", "ELF MACHINE", "RUNS GUESTS HERE", "JAR"});
+        rows.add(new String[] {"ARCHITECTURE", "ELF MACHINE", "AVAILABLE FOR KVM GUESTS", "JAR"});
         for (ProviderEntry<ArchitectureProvider> a : registry.architectures()) {
             int machine = a.provider().elfMachine();
             rows.add(new String[] {a.key(), machine + " " + MACHINES.getOrDefault(machine, ""),

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code kvmgdb run [options] GUEST.elf}: the command line of DESIGN.md, parsed and validated. */
-@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "run", sortOptions = false,
         description = {
             "Start GUEST.elf (an x86-64 ELF) in a KVM virtual machine, optionally with a GDB stub.",
             "Exit status: the guest's exit-port value v as (v << 1) | 1; 2 for a usage error;"
@@ -55,6 +55,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     LoggingOptions logging = new LoggingOptions();
+
+    @Mixin
+    HelpOption help = new HelpOption();
 
     @Option(names = "--log-packets", description = "Log every RSP packet.")
     boolean logPackets;

@@ -76,6 +76,18 @@ class LauncherEndToEndTest {
     }
 
     @Test
+    void logsGoToStderrAtTheLevelAsked() throws Exception {
+        Product.Result quiet = Product.run(work, "plugins");
+        assertFalse(quiet.err().contains("DEBUG"), "info is the default level: " + quiet.both());
+        Product.Result debug = Product.run(work, "plugins", "--log-level", "debug");
+        assertEquals(0, debug.status(), debug.both());
+        assertTrue(debug.err().contains("DEBUG") && debug.err().contains("architecture x86-64 (ELF machine 62) from "),
+                debug.both());
+        assertFalse(debug.out().contains("DEBUG"), "stdout stays clean: " + debug.both());
+        assertEquals(quiet.out(), debug.out());
+    }
+
+    @Test
     void deletingTheAarch64JarRemovesThatArchitectureAndNothingElse() throws Exception {
         Path copy = Product.copyTo(work.resolve("kvmgdb"));
         Map<String, String> before = rows(Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins").out());
