@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  * empty, so each command's output stands on its own lines. {@link #section(String)} prints a marker
  * between commands so that a test can assert on what one group of commands printed.
  *
- * <p>stdout and stderr go into one stream, in the order gdb wrote them (errors next to the command
- * that caused them). A missing gdb binary skips the test with a message naming it.
+ * <p>stdout and stderr go into one stream, in the order gdb flushed them (errors next to the
+ * command that caused them). A missing gdb binary skips the test with a message naming it.
  */
 final class GdbBatch {
     /** A hang guard, not a timing assertion: a stuck gdb fails the test instead of blocking the build. */
@@ -41,7 +41,7 @@ final class GdbBatch {
     private final Path binary;
     private final List<String> commands = new ArrayList<>();
     private Path file;
-    private Duration timeout = DEFAULT_TIMEOUT;
+    private final Duration timeout = DEFAULT_TIMEOUT;
 
     private GdbBatch(Path binary) {
         this.binary = binary;
@@ -83,7 +83,7 @@ final class GdbBatch {
     }
 
     /** Commands, in order, as a user would type them. */
-    GdbBatch ex(String... more) {
+    GdbBatch commands(String... more) {
         commands.addAll(List.of(more));
         return this;
     }
@@ -99,11 +99,6 @@ final class GdbBatch {
     /** Starts a named section: {@link Result#section(String)} returns what the commands after it printed. */
     GdbBatch section(String name) {
         commands.add("echo \\n" + SECTION_MARK + name + "\\n");
-        return this;
-    }
-
-    GdbBatch timeout(Duration hangGuard) {
-        this.timeout = hangGuard;
         return this;
     }
 

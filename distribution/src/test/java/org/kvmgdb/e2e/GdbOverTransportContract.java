@@ -60,11 +60,11 @@ abstract class GdbOverTransportContract {
         target.poke(DATA, data);
 
         try (Served served = serve(target)) {
-            GdbBatch.Result out = gdb.section("connect").ex("target remote " + served.listener.gdbTarget())
-                    .section("registers").ex("info registers")
-                    .section("memory").ex(String.format("x/16xb 0x%x", DATA))
-                    .section("write").ex(String.format("set {char}0x%x = 1", DATA + 5), String.format("x/16xb 0x%x", DATA))
-                    .section("detach").ex("detach")
+            GdbBatch.Result out = gdb.section("connect").commands("target remote " + served.listener.gdbTarget())
+                    .section("registers").commands("info registers")
+                    .section("memory").commands(String.format("x/16xb 0x%x", DATA))
+                    .section("write").commands(String.format("set {char}0x%x = 1", DATA + 5), String.format("x/16xb 0x%x", DATA))
+                    .section("detach").commands("detach")
                     .run();
 
             assertTrue(out.section("connect").contains("Remote debugging using " + served.listener.gdbTarget()), out.toString());
@@ -102,11 +102,11 @@ abstract class GdbOverTransportContract {
         target.poke(DATA, data);
 
         try (Served served = serve(target)) {
-            GdbBatch.Result out = gdb.section("connect").ex("target remote " + served.listener.gdbTarget())
-                    .section("registers").ex("info registers pc x0 sp cpsr")
-                    .section("memory").ex(String.format("x/16xb 0x%x", DATA))
-                    .section("write").ex(String.format("set {char}0x%x = 1", DATA + 5), String.format("x/16xb 0x%x", DATA))
-                    .section("detach").ex("detach")
+            GdbBatch.Result out = gdb.section("connect").commands("target remote " + served.listener.gdbTarget())
+                    .section("registers").commands("info registers pc x0 sp cpsr")
+                    .section("memory").commands(String.format("x/16xb 0x%x", DATA))
+                    .section("write").commands(String.format("set {char}0x%x = 1", DATA + 5), String.format("x/16xb 0x%x", DATA))
+                    .section("detach").commands("detach")
                     .run();
 
             assertTrue(out.section("connect").contains("Remote debugging using " + served.listener.gdbTarget()), out.toString());
@@ -137,10 +137,10 @@ abstract class GdbOverTransportContract {
         MemoryTarget target = MemoryTarget.builder(x86, "rip").memory(BASE, 0x100000).entry(BASE).build();
 
         try (Served served = serve(target)) {
-            gdb.ex("target remote " + served.listener.gdbTarget())
-                    .ex(GdbBatch.continueAndLogResume())
-                    .section("stopped").ex("print/x $pc")
-                    .section("detach").ex("detach");
+            gdb.commands("target remote " + served.listener.gdbTarget())
+                    .commands(GdbBatch.continueAndLogResume())
+                    .section("stopped").commands("print/x $pc")
+                    .section("detach").commands("detach");
             GdbBatch.Result out;
             try (GdbBatch.Running running = gdb.start()) {
                 running.awaitResume();

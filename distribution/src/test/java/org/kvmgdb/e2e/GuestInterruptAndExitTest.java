@@ -35,12 +35,12 @@ class GuestInterruptAndExitTest {
         try (LaunchedGuest guest = LaunchedGuest.startWaiting(elf)) {
             String target = guest.awaitGdbTarget();
             batch.file(elf)
-                    .section("spin").ex("target remote " + target, "set var spin = 1",
+                    .section("spin").commands("target remote " + target, "set var spin = 1",
                             // Run into the loop first, so that Ctrl-C finds the guest spinning in it.
                             "break spin_forever", "continue", "delete")
-                    .section("ctrl-c").ex(GdbBatch.continueAndLogResume())
-                    .section("interrupted").ex("bt", "print counter", "print spin")
-                    .section("exit").ex("set var spin = 0", "continue");
+                    .section("ctrl-c").commands(GdbBatch.continueAndLogResume())
+                    .section("interrupted").commands("bt", "print counter", "print spin")
+                    .section("exit").commands("set var spin = 0", "continue");
             try (GdbBatch.Running running = batch.start()) {
                 running.awaitResume();
                 running.interrupt();
