@@ -12,7 +12,6 @@ import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.channels.SocketChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,7 +59,7 @@ class TcpTransportProviderTest {
 
     @Test
     void ipv6Loopback() throws IOException {
-        assumeTrue(ipv6LoopbackWorks(), "IPv6 loopback (::1) is not usable on this machine");
+        assumeTrue(TcpIpv6TransportContractTest.ipv6LoopbackWorks(), "IPv6 loopback (::1) is not usable on this machine");
         assertEquals("tcp:[::1]:1234", provider.parse("[::1]:1234", TransportOptions.DEFAULTS).describe());
         try (var listener = provider.parse("[::1]:0", TransportOptions.DEFAULTS).bind();
                 var client = SocketChannel.open(TcpTransportContractTest.gdbTargetAddress(listener.gdbTarget()));
@@ -133,15 +132,6 @@ class TcpTransportProviderTest {
             var again = provider.parse(first.describe().substring("tcp:".length()), TransportOptions.DEFAULTS);
             BindException e = assertThrows(BindException.class, again::bind);
             assertTrue(e.getMessage().startsWith(first.describe() + ": cannot listen"), e.getMessage());
-        }
-    }
-
-    private static boolean ipv6LoopbackWorks() {
-        try (ServerSocket probe = new ServerSocket()) {
-            probe.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 }

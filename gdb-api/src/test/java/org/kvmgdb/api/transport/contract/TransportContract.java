@@ -16,6 +16,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -43,10 +44,11 @@ import org.kvmgdb.api.transport.TransportProvider;
  * test class extends this, says how to make a fresh address and how a client connects, and
  * inherits every test.
  *
- * <p>The class-level {@link Timeout} is a hang guard only (a deadlocked stream would otherwise
- * stall the build); nothing here measures speed.
+ * <p>The class-level {@link Timeout} is a hang guard only, nothing here measures speed: a stream
+ * that deadlocks would otherwise stall the build. It runs each test in a separate thread because a
+ * thread stuck waiting for a monitor cannot be interrupted.
  */
-@Timeout(120)
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 public abstract class TransportContract {
 
     /** The provider under test, as ServiceLoader would create it. */
@@ -191,14 +193,25 @@ public abstract class TransportContract {
         SocketChannel client = client(listener);
         Connection connection = accept(listener);
 
-        Future<Integer> reader = threads.submit(() -> connection.input().read());
+        CompletableFuture<Integer> read = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                read.complete(connection.input().read());
+            } catch (Throwable t) {
+                read.completeExceptionally(t);
+            }
+        }, "contract-reader");
+        reader.setDaemon(true);
+        reader.start();
+        awaitBlockedInNativeCode(reader);
+
         byte[] reply = "$S05#b8".getBytes(ISO_8859_1);
         connection.output().write(reply);
         connection.output().flush();
         assertArrayEquals(reply, readFully(client, reply.length));
 
         writeFully(client, new byte[] {0x03});
-        assertEquals(0x03, reader.get());
+        assertEquals(0x03, read.get());
     }
 
     @Test
@@ -381,6 +394,16 @@ public abstract class TransportContract {
             }
         }
         return buffer.array();
+    }
+
+    /**
+     * Waits until {@code thread} is inside a native call (a blocking socket read ends in one), so
+     * that what the test does next really happens while the read is in progress.
+     */
+    private static void awaitBlockedInNativeCode(Thread thread) throws InterruptedException {
+        while (thread.isAlive() && Arrays.stream(thread.getStackTrace()).noneMatch(StackTraceElement::isNativeMethod)) {
+            Thread.sleep(1);
+        }
     }
 
     /** Everything the peer sends until it closes. */
