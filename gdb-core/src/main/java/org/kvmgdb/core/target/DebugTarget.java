@@ -67,6 +67,15 @@ public interface DebugTarget {
     /** Why the target is stopped now, for {@code ?}. */
     StopEvent currentStop();
 
+    /**
+     * A debugger arrives: stop every thread (all-stop) and return once they are stopped, so the
+     * session may call the other methods. Called once at the start of each session, before any
+     * packet is served; a target a previous debugger left running ({@link #detach}) stops here.
+     * The default does nothing, for targets that are stopped whenever no debugger is attached.
+     */
+    default void attach() {
+    }
+
     /** The debugger leaves: remove every breakpoint, clear debug state, let the guest run on. */
     void detach();
 

@@ -1,0 +1,47 @@
+package org.kvmgdb.arch.aarch64;
+
+import java.util.Optional;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.TargetDescription;
+
+/**
+ * AArch64 (A64, EL1 guests). Registered in
+ * {@code META-INF/services/org.kvmgdb.api.arch.ArchitectureProvider}. Offers the register table,
+ * {@code BRK #0} and register access through ONE_REG; hardware debug, stop classification, address
+ * translation and boot state are issue 5's and keep the interface's empty defaults for now.
+ */
+public class Aarch64ArchitectureProvider implements ArchitectureProvider {
+    public static final String ID = "aarch64";
+
+    /** {@code EM_AARCH64} (include/uapi/linux/elf-em.h). */
+    public static final int EM_AARCH64 = 183;
+
+    private static final RegisterAccess REGISTER_ACCESS = new Aarch64RegisterAccess(Aarch64Registers.targetDescription());
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public int elfMachine() {
+        return EM_AARCH64;
+    }
+
+    @Override
+    public TargetDescription targetDescription() {
+        return Aarch64Registers.targetDescription();
+    }
+
+    @Override
+    public SoftwareBreakpoint softwareBreakpoint() {
+        return BrkBreakpoint.INSTANCE;
+    }
+
+    @Override
+    public Optional<RegisterAccess> registerAccess() {
+        return Optional.of(REGISTER_ACCESS);
+    }
+}

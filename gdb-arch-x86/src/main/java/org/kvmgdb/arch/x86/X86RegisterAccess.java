@@ -1,0 +1,380 @@
+package org.kvmgdb.arch.x86;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.arch.RegisterDescriptor;
+import org.kvmgdb.api.arch.TargetDescription;
+import org.kvmgdb.api.hypervisor.VcpuHandle;
+import org.kvmgdb.arch.x86.kvm.KvmFpu;
+import org.kvmgdb.arch.x86.kvm.KvmRegs;
+import org.kvmgdb.arch.x86.kvm.KvmSegment;
+import org.kvmgdb.arch.x86.kvm.KvmSregs;
+import org.tinylog.Logger;
+
+/**
+ * x86-64 registers in the {@code g} layout of a {@link TargetDescription}, through KVM_GET/SET_REGS,
+ * KVM_GET/SET_SREGS and KVM_GET/SET_FPU. Registers are found by GDB name, so the table may order
+ * them as it likes; a register this class does not know reads as zeros and ignores writes.
+ *
+ * <p>GDB's view of the x87/SSE state follows its amd64 FXSAVE handling (gdb/amd64-tdep.c,
+ * gdb/i387-tdep.c): {@code fioff}/{@code fiseg} are the low and high halves of the 64-bit FPU
+ * instruction pointer (likewise {@code fooff}/{@code foseg} for the data pointer), {@code fop} is
+ * 11 bits, {@code ftag} is the full tag word rebuilt from FXSAVE's abridged one. The segment
+ * selectors are the {@code kvm_segment} selectors; writing one keeps the rest of that segment
+ * (base, limit, attributes), and {@code fs_base}/{@code gs_base} are those segments' bases.
+ *
+ * <p>{@link #writeAll} only issues a SET ioctl for a struct whose bytes changed, so writing back
+ * what {@link #readAll} returned touches nothing.
+ */
+public final class X86RegisterAccess implements RegisterAccess {
+    private final TargetDescription description;
+    private final Field[] fields;
+    private final boolean usesSregs;
+    private final boolean usesFpu;
+
+    public X86RegisterAccess(TargetDescription description) {
+        this.description = description;
+        Map<String, Field> known = knownFields();
+        fields = new Field[description.registers().size()];
+        boolean sregs = false, fpu = false;
+        for (RegisterDescriptor r : description.registers()) {
+            Field f = known.get(r.name());
+            if (f == null) {
+                Logger.debug("x86 register {} is not backed by KVM state; it reads as zeros", r.name());
+                f = new Unbacked(r.byteSize());
+            } else if (f.size() != r.byteSize()) {
+                throw new IllegalArgumentException("register " + r.name() + " is " + r.byteSize()
+                        + " bytes in the target description; KVM state gives it " + f.size());
+            }
+            sregs |= f.source() == Source.SREGS;
+            fpu |= f.source() == Source.FPU;
+            fields[r.regnum()] = f;
+        }
+        usesSregs = sregs;
+        usesFpu = fpu;
+    }
+
+    @Override
+    public byte[] readAll(VcpuHandle vcpu) {
+        State s = State.read(vcpu, usesSregs, usesFpu);
+        byte[] g = new byte[description.gPacketSize()];
+        for (int regnum = 0; regnum < fields.length; regnum++) {
+            fields[regnum].read(s, g, description.offsetOf(regnum));
+        }
+        return g;
+    }
+
+    @Override
+    public void writeAll(VcpuHandle vcpu, byte[] g) {
+        if (g.length != description.gPacketSize()) {
+            throw new IllegalArgumentException("g packet is " + description.gPacketSize() + " bytes, got " + g.length);
+        }
+        State before = State.read(vcpu, usesSregs, usesFpu);
+        State after = before.copy();
+        for (int regnum = 0; regnum < fields.length; regnum++) {
+            fields[regnum].write(after, g, description.offsetOf(regnum));
+        }
+        // SET_SREGS and SET_FPU have side effects (MMU context reset, FPU reload); skip unchanged structs.
+        if (!after.regs.sameBytes(before.regs)) {
+            after.regs.write(vcpu);
+        }
+        if (usesSregs && !after.sregs.sameBytes(before.sregs)) {
+            after.sregs.write(vcpu);
+        }
+        if (usesFpu && !after.fpu.sameBytes(before.fpu)) {
+            after.fpu.write(vcpu);
+        }
+    }
+
+    @Override
+    public long programCounter(VcpuHandle vcpu) {
+        return KvmRegs.read(vcpu).rip();
+    }
+
+    @Override
+    public void setProgramCounter(VcpuHandle vcpu, long pc) {
+        KvmRegs regs = KvmRegs.read(vcpu);
+        regs.rip(pc).write(vcpu);
+    }
+
+    // ---- the register -> KVM struct mapping ----
+
+    private enum Source { REGS, SREGS, FPU, NONE }
+
+    /** The KVM structs of one vCPU, read once per g/G. */
+    private static final class State {
+        final KvmRegs regs;
+        final KvmSregs sregs;
+        final KvmFpu fpu;
+
+        State(KvmRegs regs, KvmSregs sregs, KvmFpu fpu) {
+            this.regs = regs;
+            this.sregs = sregs;
+            this.fpu = fpu;
+        }
+
+        static State read(VcpuHandle vcpu, boolean sregs, boolean fpu) {
+            return new State(KvmRegs.read(vcpu), sregs ? KvmSregs.read(vcpu) : null, fpu ? KvmFpu.read(vcpu) : null);
+        }
+
+        State copy() {
+            KvmRegs r = new KvmRegs();
+            r.fromBytes(regs.toBytes());
+            KvmSregs s = null;
+            if (sregs != null) {
+                s = new KvmSregs();
+                s.fromBytes(sregs.toBytes());
+            }
+            KvmFpu f = null;
+            if (fpu != null) {
+                f = new KvmFpu();
+                f.fromBytes(fpu.toBytes());
+            }
+            return new State(r, s, f);
+        }
+    }
+
+    private interface Field {
+        int size();
+
+        Source source();
+
+        void read(State s, byte[] g, int at);
+
+        void write(State s, byte[] g, int at);
+    }
+
+    private static Map<String, Field> knownFields() {
+        Map<String, Field> m = new HashMap<>();
+        // GDB's amd64 order (rax rbx rcx rdx rsi rdi rbp rsp) differs from kvm_regs' (... rsp rbp).
+        String[] gprNames = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+            "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
+        int[] gprOffsets = {KvmRegs.RAX, KvmRegs.RBX, KvmRegs.RCX, KvmRegs.RDX, KvmRegs.RSI, KvmRegs.RDI,
+            KvmRegs.RBP, KvmRegs.RSP, KvmRegs.R8, KvmRegs.R9, KvmRegs.R10, KvmRegs.R11, KvmRegs.R12,
+            KvmRegs.R13, KvmRegs.R14, KvmRegs.R15, KvmRegs.RIP};
+        for (int i = 0; i < gprNames.length; i++) {
+            m.put(gprNames[i], new Gpr(gprOffsets[i]));
+        }
+        m.put("eflags", new Eflags());
+        String[] segNames = {"cs", "ss", "ds", "es", "fs", "gs"};
+        int[] segOffsets = {KvmSregs.CS, KvmSregs.SS, KvmSregs.DS, KvmSregs.ES, KvmSregs.FS, KvmSregs.GS};
+        for (int i = 0; i < segNames.length; i++) {
+            m.put(segNames[i], new Selector(segOffsets[i]));
+        }
+        m.put("fs_base", new SegmentBase(KvmSregs.FS));
+        m.put("gs_base", new SegmentBase(KvmSregs.GS));
+        for (int i = 0; i < 8; i++) {
+            m.put("st" + i, new FpuBytes(KvmFpu.st(i), KvmFpu.ST_BYTES));
+        }
+        for (int i = 0; i < 16; i++) {
+            m.put("xmm" + i, new FpuBytes(KvmFpu.xmm(i), 16));
+        }
+        m.put("fctrl", new FpuWord(f -> f.fcw(), (f, v) -> f.fcw(v & 0xFFFF)));
+        m.put("fstat", new FpuWord(f -> f.fsw(), (f, v) -> f.fsw(v & 0xFFFF)));
+        m.put("ftag", new FpuWord(X87Tags::fullTagWord, (f, v) -> f.ftwx(X87Tags.abridge(v))));
+        // 64-bit FXSAVE: FIP/FDP are 64-bit offsets; GDB shows their high halves as fiseg/foseg.
+        m.put("fioff", new FpuWord(f -> (int) f.lastIp(), (f, v) -> f.lastIp((f.lastIp() & ~0xFFFF_FFFFL) | (v & 0xFFFF_FFFFL))));
+        m.put("fiseg", new FpuWord(f -> (int) (f.lastIp() >>> 32), (f, v) -> f.lastIp((f.lastIp() & 0xFFFF_FFFFL) | ((long) v << 32))));
+        m.put("fooff", new FpuWord(f -> (int) f.lastDp(), (f, v) -> f.lastDp((f.lastDp() & ~0xFFFF_FFFFL) | (v & 0xFFFF_FFFFL))));
+        m.put("foseg", new FpuWord(f -> (int) (f.lastDp() >>> 32), (f, v) -> f.lastDp((f.lastDp() & 0xFFFF_FFFFL) | ((long) v << 32))));
+        // The opcode is 11 bits; leave the other bits of the field as they are (GDB does the same).
+        m.put("fop", new FpuWord(f -> f.lastOpcode() & 0x7FF, (f, v) -> f.lastOpcode((f.lastOpcode() & ~0x7FF) | (v & 0x7FF))));
+        m.put("mxcsr", new FpuWord(KvmFpu::mxcsr, KvmFpu::mxcsr));
+        return m;
+    }
+
+    private static long getLE(byte[] g, int at, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (g[at + i] & 0xFF);
+        }
+        return v;
+    }
+
+    private static void putLE(byte[] g, int at, int size, long v) {
+        for (int i = 0; i < size; i++) {
+            g[at + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    /** A 64-bit general register or rip. */
+    private static final class Gpr implements Field {
+        private final int offset;
+
+        Gpr(int offset) {
+            this.offset = offset;
+        }
+
+        public int size() {
+            return 8;
+        }
+
+        public Source source() {
+            return Source.REGS;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 8, s.regs.get(offset));
+        }
+
+        public void write(State s, byte[] g, int at) {
+            s.regs.set(offset, getLE(g, at, 8));
+        }
+    }
+
+    /** GDB's eflags is 32 bits; the upper half of RFLAGS is reserved and kept. */
+    private static final class Eflags implements Field {
+        public int size() {
+            return 4;
+        }
+
+        public Source source() {
+            return Source.REGS;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 4, s.regs.rflags());
+        }
+
+        public void write(State s, byte[] g, int at) {
+            s.regs.rflags((s.regs.rflags() & ~0xFFFF_FFFFL) | getLE(g, at, 4));
+        }
+    }
+
+    /** A segment selector, 32 bits in GDB's layout, 16 in the CPU. */
+    private static final class Selector implements Field {
+        private final int segment;
+
+        Selector(int segment) {
+            this.segment = segment;
+        }
+
+        public int size() {
+            return 4;
+        }
+
+        public Source source() {
+            return Source.SREGS;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 4, s.sregs.segment(segment).selector());
+        }
+
+        public void write(State s, byte[] g, int at) {
+            int selector = (int) getLE(g, at, 4) & 0xFFFF;
+            KvmSegment current = s.sregs.segment(segment);
+            if (current.selector() != selector) {
+                s.sregs.segment(segment, current.withSelector(selector));
+            }
+        }
+    }
+
+    /** fs_base / gs_base: the hidden base of FS / GS (the FS_BASE / GS_BASE MSRs in long mode). */
+    private static final class SegmentBase implements Field {
+        private final int segment;
+
+        SegmentBase(int segment) {
+            this.segment = segment;
+        }
+
+        public int size() {
+            return 8;
+        }
+
+        public Source source() {
+            return Source.SREGS;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 8, s.sregs.segment(segment).base());
+        }
+
+        public void write(State s, byte[] g, int at) {
+            long base = getLE(g, at, 8);
+            KvmSegment current = s.sregs.segment(segment);
+            if (current.base() != base) {
+                s.sregs.segment(segment, current.withBase(base));
+            }
+        }
+    }
+
+    /** Raw bytes of kvm_fpu: an st register (10 bytes) or an xmm register (16). */
+    private static final class FpuBytes implements Field {
+        private final int offset;
+        private final int size;
+
+        FpuBytes(int offset, int size) {
+            this.offset = offset;
+            this.size = size;
+        }
+
+        public int size() {
+            return size;
+        }
+
+        public Source source() {
+            return Source.FPU;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            s.fpu.getBytes(offset, g, at, size);
+        }
+
+        public void write(State s, byte[] g, int at) {
+            s.fpu.putBytes(offset, g, at, size);
+        }
+    }
+
+    /** A 32-bit GDB register derived from kvm_fpu fields. */
+    private static final class FpuWord implements Field {
+        private final java.util.function.ToIntFunction<KvmFpu> getter;
+        private final java.util.function.ObjIntConsumer<KvmFpu> setter;
+
+        FpuWord(java.util.function.ToIntFunction<KvmFpu> getter, java.util.function.ObjIntConsumer<KvmFpu> setter) {
+            this.getter = getter;
+            this.setter = setter;
+        }
+
+        public int size() {
+            return 4;
+        }
+
+        public Source source() {
+            return Source.FPU;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 4, getter.applyAsInt(s.fpu) & 0xFFFF_FFFFL);
+        }
+
+        public void write(State s, byte[] g, int at) {
+            setter.accept(s.fpu, (int) getLE(g, at, 4));
+        }
+    }
+
+    /** A register the description has and KVM's structs do not: zeros, writes dropped. */
+    private static final class Unbacked implements Field {
+        private final int size;
+
+        Unbacked(int size) {
+            this.size = size;
+        }
+
+        public int size() {
+            return size;
+        }
+
+        public Source source() {
+            return Source.NONE;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            // already zero
+        }
+
+        public void write(State s, byte[] g, int at) {
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package org.kvmgdb.arch.x86;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.Feature;
+import org.kvmgdb.api.arch.RegisterDescriptor;
+import org.kvmgdb.api.arch.TargetDescription;
+import org.kvmgdb.api.arch.TypeDefinition;
+import org.kvmgdb.api.arch.contract.ArchitectureContract;
+
+class X86_64ArchitectureTest extends ArchitectureContract {
+
+    @Override
+    protected ArchitectureProvider provider() {
+        return new X86_64ArchitectureProvider();
+    }
+
+    @Override
+    protected String gdbBinary() {
+        return "/usr/bin/gdb";
+    }
+
+    @Override
+    protected int defaultBreakpointKind() {
+        return 1;
+    }
+
+    private static List<String> names(Feature f) {
+        return f.registers().stream().map(RegisterDescriptor::name).collect(Collectors.toList());
+    }
+
+    private static List<String> numbered(String prefix, int count) {
+        return IntStream.range(0, count).mapToObj(i -> prefix + i).collect(Collectors.toList());
+    }
+
+    private static Feature feature(String name) {
+        return X86Registers.targetDescription().features().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void identifiesAsX86_64() {
+        ArchitectureProvider p = provider();
+        assertEquals("x86-64", p.id());
+        assertEquals(62, p.elfMachine());
+        assertEquals("i386:x86-64", p.targetDescription().architecture());
+        assertNull(p.targetDescription().osabi(), "bare metal: no <osabi>");
+        assertEquals(List.of("org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse", "org.gnu.gdb.i386.segments"),
+                p.targetDescription().features().stream().map(Feature::name).collect(Collectors.toList()));
+    }
+
+    @Test
+    void coreFeatureHasExactlyGdb13CoreRegisters() {
+        // gdb/features/i386/64bit-core.xml, in its order.
+        List<String> expected = Stream.of(
+                List.of("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+                        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
+                        "cs", "ss", "ds", "es", "fs", "gs"),
+                numbered("st", 8),
+                List.of("fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"))
+                .flatMap(List::stream).collect(Collectors.toList());
+        Feature core = feature("org.gnu.gdb.i386.core");
+        assertEquals(expected, names(core));
+
+        TargetDescription d = X86Registers.targetDescription();
+        assertEquals("code_ptr", d.register("rip").orElseThrow().type());
+        assertEquals("data_ptr", d.register("rsp").orElseThrow().type());
+        assertEquals("data_ptr", d.register("rbp").orElseThrow().type());
+        assertEquals("int64", d.register("r15").orElseThrow().type());
+        assertEquals(32, d.register("eflags").orElseThrow().bitSize());
+        assertEquals("i386_eflags", d.register("eflags").orElseThrow().type());
+        assertEquals("int32", d.register("gs").orElseThrow().type());
+        assertEquals(80, d.register("st7").orElseThrow().bitSize());
+        assertEquals("i387_ext", d.register("st0").orElseThrow().type());
+        core.registers().stream().filter(r -> r.name().startsWith("f") && !r.name().equals("fs"))
+                .forEach(r -> assertEquals("float", r.group(), r.name()));
+        assertEquals(List.of("i386_eflags"), core.types().stream().map(TypeDefinition::id).collect(Collectors.toList()));
+    }
+
+    @Test
+    void eflagsFieldsAreGdbs() {
+        List<String> fields = X86Registers.I386_EFLAGS.fields().stream()
+                .map(b -> b.name() + "@" + b.start() + "-" + b.end()).collect(Collectors.toList());
+        assertEquals(List.of("CF@0-0", "@1-1", "PF@2-2", "AF@4-4", "ZF@6-6", "SF@7-7", "TF@8-8", "IF@9-9", "DF@10-10",
+                "OF@11-11", "NT@14-14", "RF@16-16", "VM@17-17", "AC@18-18", "VIF@19-19", "VIP@20-20", "ID@21-21"), fields);
+    }
+
+    @Test
+    void sseFeatureIsGdbs() {
+        Feature sse = feature("org.gnu.gdb.i386.sse");
+        List<String> expected = Stream.concat(numbered("xmm", 16).stream(), Stream.of("mxcsr")).collect(Collectors.toList());
+        assertEquals(expected, names(sse));
+        TargetDescription d = X86Registers.targetDescription();
+        assertEquals(40, d.register("xmm0").orElseThrow().regnum(), "64bit-sse.xml numbers xmm0 40");
+        assertEquals("vec128", d.register("xmm15").orElseThrow().type());
+        RegisterDescriptor mxcsr = d.register("mxcsr").orElseThrow();
+        assertEquals("i386_mxcsr", mxcsr.type());
+        assertEquals("vector", mxcsr.group());
+        assertEquals(List.of("v8_bfloat16", "v8_half", "v4_float", "v2_double", "v16_int8", "v8_int16", "v4_int32", "v2_int64", "uint128"),
+                X86Registers.VEC128.fields().stream().map(TypeDefinition.Field::name).collect(Collectors.toList()));
+        assertEquals(List.of("IE", "DE", "ZE", "OE", "UE", "PE", "DAZ", "IM", "DM", "ZM", "OM", "UM", "PM", "FZ"),
+                X86Registers.I386_MXCSR.fields().stream().map(TypeDefinition.BitField::name).collect(Collectors.toList()));
+    }
+
+    @Test
+    void segmentBasesFollowSse() {
+        assertEquals(List.of("fs_base", "gs_base"), names(feature("org.gnu.gdb.i386.segments")));
+        TargetDescription d = X86Registers.targetDescription();
+        assertEquals(57, d.register("fs_base").orElseThrow().regnum());
+        assertEquals(58, d.register("gs_base").orElseThrow().regnum());
+        assertEquals(59, d.registers().size());
+    }
+
+    @Test
+    void gPacketHoldsTheRegistersAtGdbsOffsets() {
+        TargetDescription d = X86Registers.targetDescription();
+        // 16 GPRs and rip of 8 bytes, eflags and 6 selectors of 4, 8 x87 registers of 10,
+        // 8 x87 control words of 4, 16 xmm of 16, mxcsr 4, two bases of 8.
+        assertEquals(17 * 8 + 7 * 4, d.offsetOf(d.register("st0").orElseThrow().regnum()));
+        assertEquals(17 * 8 + 7 * 4 + 8 * 10 + 8 * 4, d.offsetOf(d.register("xmm0").orElseThrow().regnum()));
+        assertEquals(17 * 8 + 7 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4, d.offsetOf(d.register("fs_base").orElseThrow().regnum()));
+        assertEquals(17 * 8 + 7 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4 + 2 * 8, d.gPacketSize());
+    }
+
+    @Test
+    void int3IsTheBreakpointForKindOneOnly() {
+        assertArrayEquals(new byte[] {(byte) 0xCC}, provider().softwareBreakpoint().instruction(1));
+        assertNull(provider().softwareBreakpoint().instruction(0));
+        assertNull(provider().softwareBreakpoint().instruction(2));
+        assertNull(provider().softwareBreakpoint().instruction(4));
+    }
+}

@@ -1,0 +1,96 @@
+package org.kvmgdb.core.protocol;
+
+import java.io.ByteArrayOutputStream;
+
+/**
+ * Packet framing ({@code $payload#cc}) and the binary escapes of the remote protocol
+ * ("Overview" of the GDB manual's Remote Protocol chapter).
+ *
+ * <p>The checksum is the sum of the payload bytes as sent (after escaping) modulo 256. Binary data
+ * escapes a byte with {@code '}'} followed by the byte XOR 0x20. gdb escapes {@code $ # }} and
+ * {@code *} in what it sends; we do the same in binary replies, because an unescaped {@code *}
+ * would read as run-length encoding to gdb.
+ */
+public final class Framing {
+    public static final byte START = '$';
+    public static final byte END = '#';
+    public static final byte ESCAPE = '}';
+    public static final byte RUN_LENGTH = '*';
+    public static final byte ACK = '+';
+    public static final byte NAK = '-';
+    /** Ctrl-C: gdb's interrupt request, sent raw between packets. */
+    public static final byte INTERRUPT = 0x03;
+
+    private Framing() {
+    }
+
+    public static int checksum(byte[] data, int offset, int length) {
+        int sum = 0;
+        for (int i = 0; i < length; i++) {
+            sum += data[offset + i] & 0xff;
+        }
+        return sum & 0xff;
+    }
+
+    public static int checksum(byte[] data) {
+        return checksum(data, 0, data.length);
+    }
+
+    /** {@code $payload#cc}; the payload goes out as it is (escape binary data first). */
+    public static byte[] frame(byte[] payload) {
+        byte[] out = new byte[payload.length + 4];
+        out[0] = START;
+        System.arraycopy(payload, 0, out, 1, payload.length);
+        out[payload.length + 1] = END;
+        String cs = Hex.byte2(checksum(payload));
+        out[payload.length + 2] = (byte) cs.charAt(0);
+        out[payload.length + 3] = (byte) cs.charAt(1);
+        return out;
+    }
+
+    /** Whether a byte must be escaped in binary data we send. */
+    public static boolean needsEscape(int b) {
+        return b == START || b == END || b == ESCAPE || b == RUN_LENGTH;
+    }
+
+    /** Escapes {@code $ # } *} in binary data for a reply ({@code qXfer}). */
+    public static byte[] escape(byte[] data, int offset, int length) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(length + length / 8 + 1);
+        for (int i = 0; i < length; i++) {
+            int b = data[offset + i] & 0xff;
+            if (needsEscape(b)) {
+                out.write(ESCAPE);
+                out.write(b ^ 0x20);
+            } else {
+                out.write(b);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    public static byte[] escape(byte[] data) {
+        return escape(data, 0, data.length);
+    }
+
+    /**
+     * Undoes {@code '}'} escapes in binary data gdb sent ({@code X}). gdb never run-length encodes what it
+     * sends, so {@code *} is an ordinary byte here.
+     *
+     * @throws MalformedPacketException when the data ends inside an escape
+     */
+    public static byte[] unescape(byte[] data, int offset, int length) throws MalformedPacketException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(length);
+        for (int i = 0; i < length; i++) {
+            int b = data[offset + i] & 0xff;
+            if (b == ESCAPE) {
+                if (++i == length) {
+                    throw new MalformedPacketException("binary data ends with an escape character");
+                }
+                out.write((data[offset + i] & 0xff) ^ 0x20);
+            } else {
+                out.write(b);
+            }
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,158 @@
+package org.kvmgdb.core.server;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.kvmgdb.api.transport.Connection;
+import org.kvmgdb.api.transport.Listener;
+import org.kvmgdb.core.session.DebugSession;
+import org.kvmgdb.core.session.SessionOptions;
+import org.kvmgdb.core.target.DebugTarget;
+import org.tinylog.Logger;
+
+/**
+ * Accepts debuggers on a listener and serves them one at a time. While a session is active, a
+ * second connection is told why in one line of text and closed; the first is not disturbed. When
+ * a session ends, the next debugger may attach. Runs on its own threads; {@link #close()} stops
+ * accepting, ends the active session (the target is detached) and closes the listener.
+ */
+public final class GdbServer implements AutoCloseable {
+    private final Listener listener;
+    private final DebugTarget target;
+    private final SessionOptions options;
+    private final Thread acceptThread;
+    private final CopyOnWriteArrayList<Consumer<DebugSession.End>> endListeners = new CopyOnWriteArrayList<>();
+
+    private final Object lock = new Object();
+    private DebugSession active;
+    private Thread activeThread;
+    private boolean closed;
+
+    public GdbServer(Listener listener, DebugTarget target, SessionOptions options) {
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.target = Objects.requireNonNull(target, "target");
+        this.options = Objects.requireNonNull(options, "options");
+        this.acceptThread = new Thread(this::acceptLoop, "gdb-accept " + listener.describe());
+        acceptThread.setDaemon(true);
+    }
+
+    /** Called with how each session ended, on the session's thread, after the target was left as the end requires. */
+    public void onSessionEnd(Consumer<DebugSession.End> consumer) {
+        endListeners.add(consumer);
+    }
+
+    /** Starts accepting debuggers. */
+    public GdbServer start() {
+        acceptThread.start();
+        Logger.info("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
+        return this;
+    }
+
+    public boolean sessionActive() {
+        synchronized (lock) {
+            return active != null;
+        }
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            Connection connection;
+            try {
+                connection = listener.accept();
+            } catch (IOException e) {
+                synchronized (lock) {
+                    if (!closed) {
+                        Logger.error("accepting debuggers on {} failed, no more will be accepted: {}", listener.describe(), e.getMessage());
+                    }
+                }
+                return;
+            }
+            synchronized (lock) {
+                if (closed) {
+                    closeQuietly(connection);
+                    return;
+                }
+                if (active != null) {
+                    refuse(connection, active.peer());
+                    continue;
+                }
+                DebugSession session = new DebugSession(connection, target, options);
+                active = session;
+                activeThread = new Thread(() -> serve(session), "gdb-session " + connection.peer());
+                activeThread.start();
+            }
+        }
+    }
+
+    private void serve(DebugSession session) {
+        DebugSession.End end = DebugSession.End.CLOSED;
+        try {
+            end = session.run();
+        } finally {
+            synchronized (lock) {
+                active = null;
+                activeThread = null;
+            }
+            for (Consumer<DebugSession.End> consumer : endListeners) {
+                try {
+                    consumer.accept(end);
+                } catch (RuntimeException e) {
+                    Logger.error(e, "session end listener failed");
+                }
+            }
+        }
+    }
+
+    private static void refuse(Connection connection, String activePeer) {
+        Logger.warn("refused a debugger from {}: one from {} is attached", connection.peer(), activePeer);
+        String line = "kvmgdb: a debugger is already attached (from " + activePeer + "); one at a time\n";
+        try {
+            OutputStream out = connection.output();
+            out.write(line.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            Logger.debug("telling {} why failed: {}", connection.peer(), e.getMessage());
+        }
+        closeQuietly(connection);
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (IOException e) {
+            Logger.debug("closing {}: {}", connection.peer(), e.getMessage());
+        }
+    }
+
+    /** Stops accepting, ends the active session (detaching the target) and waits for it to finish. */
+    @Override
+    public void close() {
+        Thread sessionThread;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            sessionThread = activeThread;
+            if (active != null) {
+                active.close();
+            }
+        }
+        try {
+            listener.close();
+        } catch (IOException e) {
+            Logger.warn("closing {}: {}", listener.describe(), e.getMessage());
+        }
+        try {
+            acceptThread.join();
+            if (sessionThread != null) {
+                sessionThread.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

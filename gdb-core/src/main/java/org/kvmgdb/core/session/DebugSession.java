@@ -1,0 +1,368 @@
+package org.kvmgdb.core.session;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.kvmgdb.api.transport.Connection;
+import org.kvmgdb.core.protocol.Command;
+import org.kvmgdb.core.protocol.Framing;
+import org.kvmgdb.core.protocol.PacketDecoder;
+import org.kvmgdb.core.protocol.PacketParser;
+import org.kvmgdb.core.protocol.Replies;
+import org.kvmgdb.core.protocol.WireEvent;
+import org.kvmgdb.core.target.DebugTarget;
+import org.kvmgdb.core.target.StopEvent;
+import org.kvmgdb.core.target.TargetException;
+import org.tinylog.Logger;
+
+/**
+ * One debugger's session with a target, all-stop. A reader thread turns the connection's bytes
+ * into events; the target's stop reports and {@link #close()} become events too; this session's
+ * own thread (the one calling {@link #run()}) takes them from one queue and is the only one that
+ * writes to gdb or calls the target (except {@link DebugTarget#interrupt()}'s contract allows any).
+ *
+ * <p>Only a lost connection, {@code D}, {@code k} or {@link #close()} ends a session; bad packets,
+ * target errors and bugs in a handler are answered and the session goes on. However it ends, the
+ * target is left running without breakpoints ({@link DebugTarget#detach()}), unless gdb killed it
+ * or it exited.
+ */
+public final class DebugSession implements AutoCloseable {
+    /** Our {@code PacketSize}: the longest packet payload we accept. */
+    public static final int PACKET_SIZE = 0x4000;
+
+    /** Linux errno for a message too long: the reply to a packet over {@link #PACKET_SIZE}. */
+    static final int EMSGSIZE = 90;
+
+    /** How long an ending session waits for a running target to stop after an interrupt. */
+    private static final long STOP_WAIT_SECONDS = 30;
+
+    /** How a session ended. */
+    public enum End {
+        /** gdb sent {@code D}. */
+        DETACHED,
+        /** gdb sent {@code k}. */
+        KILLED,
+        /** The connection dropped (EOF or an I/O error). */
+        DISCONNECTED,
+        /** {@link #close()} was called. */
+        CLOSED
+    }
+
+    private final Connection connection;
+    private final DebugTarget target;
+    private final SessionOptions options;
+    private final BlockingQueue<SessionEvent> events = new LinkedBlockingQueue<>();
+    private final SessionState state;
+    private final HandlerTable handlers = new HandlerTable();
+    /** Packets that arrived while the target ran; gdb should not send any, but if it does they wait their turn. */
+    private final Deque<byte[]> deferred = new ArrayDeque<>();
+
+    private OutputStream out;
+    private boolean noAck;
+    private byte[] lastFrame;
+    private boolean running;
+    /** The guest exited or was killed: nothing left to detach from. */
+    private boolean gone;
+
+    public DebugSession(Connection connection, DebugTarget target, SessionOptions options) {
+        this.connection = connection;
+        this.target = target;
+        this.options = options;
+        this.state = new SessionState(target);
+        new BaseHandlers(state).register(handlers);
+        new ResumeHandlers(state).register(handlers);
+        new BreakpointHandlers(state).register(handlers);
+        new ThreadHandlers(state).register(handlers);
+        new FeatureHandlers(state).register(handlers);
+    }
+
+    public String peer() {
+        return connection.peer();
+    }
+
+    /**
+     * Serves the debugger until the session ends, on the calling thread. Closes the connection
+     * before it returns.
+     */
+    public End run() {
+        End end;
+        try {
+            out = new BufferedOutputStream(connection.output(), 8192);
+            InputStream in = connection.input();
+            target.attach();
+            Thread reader = new Thread(() -> read(in), "gdb-reader " + connection.peer());
+            reader.setDaemon(true);
+            reader.start();
+            Logger.info("debugger attached from {}", connection.peer());
+            end = serve();
+        } catch (IOException e) {
+            Logger.warn("connection from {} failed: {}", connection.peer(), e.getMessage());
+            end = End.DISCONNECTED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            end = End.CLOSED;
+        } catch (RuntimeException e) {
+            // A target that fails outside a packet (attach, say): end the session, not the program.
+            Logger.error(e, "debugger session from {} failed", connection.peer());
+            end = End.CLOSED;
+        }
+        finish(end);
+        closeConnection();
+        Logger.info("debugger session from {} ended: {}", connection.peer(), end);
+        return end;
+    }
+
+    /** Ends the session from another thread; the target is detached as if the connection dropped. */
+    @Override
+    public void close() {
+        events.add(new SessionEvent.CloseRequested());
+    }
+
+    private void read(InputStream in) {
+        PacketDecoder decoder = new PacketDecoder(PACKET_SIZE);
+        byte[] buffer = new byte[16384];
+        String why = "end of stream";
+        try {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                long garbage = decoder.garbageBytes();
+                decoder.feed(buffer, 0, n, e -> events.add(new SessionEvent.FromGdb(e)));
+                if (decoder.garbageBytes() > garbage) {
+                    Logger.debug("skipped {} bytes outside packets", decoder.garbageBytes() - garbage);
+                }
+            }
+        } catch (IOException e) {
+            why = e.getMessage();
+        }
+        events.add(new SessionEvent.ConnectionLost(why));
+    }
+
+    private End serve() throws IOException, InterruptedException {
+        while (true) {
+            SessionEvent event = events.take();
+            End end = handle(event);
+            out.flush();
+            if (end != null) {
+                return end;
+            }
+        }
+    }
+
+    /** @return how the session ends, or null to go on */
+    private End handle(SessionEvent event) throws IOException {
+        if (event instanceof SessionEvent.FromGdb g) {
+            return wire(g.event());
+        }
+        if (event instanceof SessionEvent.Stopped s) {
+            return stopped(s.event());
+        }
+        if (event instanceof SessionEvent.ConnectionLost lost) {
+            Logger.info("debugger at {} went away ({})", connection.peer(), lost.why());
+            return End.DISCONNECTED;
+        }
+        return End.CLOSED;
+    }
+
+    private End wire(WireEvent event) throws IOException {
+        if (event instanceof WireEvent.Packet p) {
+            if (options.logPackets()) {
+                Logger.info("<- ${}", PacketLog.printable(p.payload()));
+            }
+            ack(Framing.ACK);
+            if (running) {
+                deferred.add(p.payload());
+                return null;
+            }
+            return packet(p.payload());
+        }
+        if (event instanceof WireEvent.Interrupt) {
+            if (options.logPackets()) {
+                Logger.info("<- ^C");
+            }
+            if (running) {
+                target.interrupt();
+            } else {
+                Logger.debug("Ctrl-C while stopped: nothing to interrupt");
+            }
+            return null;
+        }
+        if (event instanceof WireEvent.Nak) {
+            if (!noAck && lastFrame != null) {
+                Logger.debug("NAK: sending the last packet again");
+                out.write(lastFrame);
+            }
+            return null;
+        }
+        if (event instanceof WireEvent.BadChecksum b) {
+            Logger.warn("bad checksum (got {}, computed {}) on packet {}", b.received(), b.computed(), PacketLog.printable(b.payload()));
+            if (noAck) {
+                Logger.warn("no-ack mode: the corrupted packet is dropped");
+            }
+            ack(Framing.NAK);
+            return null;
+        }
+        if (event instanceof WireEvent.Oversize o) {
+            Logger.warn("packet of {} bytes is over the PacketSize of {} bytes", o.length(), PACKET_SIZE);
+            if (!o.checksumOk()) {
+                ack(Framing.NAK);
+                return null;
+            }
+            ack(Framing.ACK);
+            if (!running) {
+                send(Replies.error(EMSGSIZE));
+            }
+            return null;
+        }
+        return null; // an ack: gdb got our packet
+    }
+
+    private void ack(byte b) throws IOException {
+        if (!noAck) {
+            out.write(b);
+        }
+    }
+
+    private End packet(byte[] payload) throws IOException {
+        Command command = PacketParser.parse(payload);
+        Outcome outcome;
+        try {
+            if (command instanceof Command.Malformed m) {
+                Logger.warn("malformed packet {}: {}", m.packet(), m.reason());
+                outcome = Outcome.reply(Replies.error(TargetException.EINVAL));
+            } else {
+                if (command instanceof Command.Unknown u) {
+                    Logger.debug("unsupported packet {}", u.name());
+                }
+                outcome = handlers.dispatch(command);
+            }
+        } catch (TargetException e) {
+            Logger.debug("{}: {} (errno {})", command.getClass().getSimpleName(), e.getMessage(), e.errno());
+            outcome = Outcome.reply(Replies.error(e.errno()));
+        } catch (RuntimeException e) {
+            // A bug in a handler or the target is answered like an I/O error; the session goes on.
+            Logger.error(e, "serving {} failed", command);
+            outcome = Outcome.reply(Replies.error(TargetException.EIO));
+        }
+        return outcome(outcome);
+    }
+
+    private End outcome(Outcome outcome) throws IOException {
+        if (outcome instanceof Outcome.Reply r) {
+            send(r.payload());
+        } else if (outcome instanceof Outcome.Resume r) {
+            resume(r);
+        } else if (outcome instanceof Outcome.StartNoAck) {
+            send(Replies.OK);
+            noAck = true;
+            lastFrame = null;
+        } else if (outcome instanceof Outcome.Detach) {
+            send(Replies.OK);
+            return End.DETACHED;
+        } else if (outcome instanceof Outcome.Kill) {
+            return End.KILLED;
+        }
+        return null;
+    }
+
+    private void resume(Outcome.Resume r) throws IOException {
+        running = true;
+        try {
+            target.resume(r.request(), stop -> events.add(new SessionEvent.Stopped(stop)));
+        } catch (TargetException e) {
+            running = false;
+            send(Replies.error(e.errno()));
+        } catch (RuntimeException e) {
+            running = false;
+            Logger.error(e, "resume {} failed", r.request());
+            send(Replies.error(TargetException.EIO));
+        }
+    }
+
+    private End stopped(StopEvent stop) throws IOException {
+        if (!running) {
+            Logger.warn("stop report {} while not running: ignored", stop);
+            return null;
+        }
+        running = false;
+        state.stopped(stop);
+        gone = !(stop instanceof StopEvent.Signal);
+        send(Replies.ascii(Replies.stop(stop, state.swbreak, state.hwbreak)));
+        while (!running && !deferred.isEmpty()) {
+            End end = packet(deferred.poll());
+            if (end != null) {
+                return end;
+            }
+        }
+        return null;
+    }
+
+    private void send(byte[] payload) throws IOException {
+        if (options.logPackets()) {
+            Logger.info("-> ${}", PacketLog.printable(payload));
+        }
+        byte[] frame = Framing.frame(payload);
+        if (!noAck) {
+            lastFrame = frame; // kept for a NAK
+        }
+        out.write(frame);
+    }
+
+    /** Leaves the target as the session's end requires: detached and running, killed, or as it is when gone. */
+    private void finish(End end) {
+        try {
+            if (end == End.KILLED) {
+                target.kill();
+                return;
+            }
+            if (running && !awaitStop()) {
+                Logger.error("the target did not stop within {} s of an interrupt; it is not detached", STOP_WAIT_SECONDS);
+                return;
+            }
+            if (!gone) {
+                target.detach();
+            }
+        } catch (RuntimeException e) {
+            Logger.error(e, "leaving the target after the session failed");
+        }
+    }
+
+    /** Interrupts a running target and waits for its stop report, dropping anything else. */
+    private boolean awaitStop() {
+        target.interrupt();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_WAIT_SECONDS);
+        try {
+            while (System.nanoTime() < deadline) {
+                SessionEvent event = events.poll(1, TimeUnit.SECONDS);
+                if (event instanceof SessionEvent.Stopped s) {
+                    running = false;
+                    gone = !(s.event() instanceof StopEvent.Signal);
+                    return true;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    private void closeConnection() {
+        try {
+            if (out != null) {
+                out.flush();
+            }
+        } catch (IOException ignored) {
+            // the peer is gone; nothing left to tell it
+        }
+        try {
+            connection.close();
+        } catch (IOException e) {
+            Logger.debug("closing the connection: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package org.kvmgdb.core.session;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import org.kvmgdb.core.protocol.Framing;
+import org.kvmgdb.core.protocol.QueryPackets.StartNoAckMode;
+import org.kvmgdb.core.protocol.QueryPackets.Supported;
+import org.kvmgdb.core.protocol.QueryPackets.XferRead;
+import org.kvmgdb.core.protocol.Replies;
+import org.kvmgdb.core.target.TargetException;
+
+/** {@code qSupported}, {@code qXfer:features:read}, {@code QStartNoAckMode}. */
+final class FeatureHandlers {
+    /** Our {@code qSupported} answer; {@code PacketSize} is hex. */
+    static final String SUPPORTED = "PacketSize=" + Integer.toHexString(DebugSession.PACKET_SIZE)
+            + ";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
+
+    private final SessionState state;
+    private byte[] targetXml;
+
+    FeatureHandlers(SessionState state) {
+        this.state = state;
+    }
+
+    void register(HandlerTable table) {
+        table.on(Supported.class, this::supported);
+        table.on(XferRead.class, this::xferRead);
+        table.on(StartNoAckMode.class, c -> new Outcome.StartNoAck());
+    }
+
+    /** swbreak/hwbreak stop reasons may only be reported to a gdb that said it understands them. */
+    private Outcome supported(Supported c) {
+        state.swbreak = c.offers("swbreak");
+        state.hwbreak = c.offers("hwbreak");
+        return Outcome.reply(SUPPORTED);
+    }
+
+    /**
+     * One window of {@code target.xml}: {@code m} and data when more follows, {@code l} and data
+     * (perhaps none) when this is the end. The data is binary, so it is escaped.
+     */
+    private Outcome xferRead(XferRead c) throws TargetException {
+        if (!c.object().equals("features")) {
+            return Outcome.reply(Replies.EMPTY);
+        }
+        if (!c.annex().equals("target.xml")) {
+            // The manual's answer for an annex we do not have.
+            return Outcome.reply("E00");
+        }
+        byte[] xml = targetXml();
+        if (c.offset() >= xml.length) {
+            return Outcome.reply("l");
+        }
+        int offset = (int) c.offset();
+        int length = Math.min(c.length(), xml.length - offset);
+        ByteArrayOutputStream reply = new ByteArrayOutputStream(length + 16);
+        reply.write(offset + length < xml.length ? 'm' : 'l');
+        reply.writeBytes(Framing.escape(xml, offset, length));
+        return Outcome.reply(reply.toByteArray());
+    }
+
+    private byte[] targetXml() {
+        if (targetXml == null) {
+            targetXml = state.target.description().toXml().getBytes(StandardCharsets.UTF_8);
+        }
+        return targetXml;
+    }
+}

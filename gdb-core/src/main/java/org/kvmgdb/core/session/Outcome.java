@@ -1,0 +1,35 @@
+package org.kvmgdb.core.session;
+
+import org.kvmgdb.core.target.ResumeRequest;
+
+/** What a handler wants the session to do after a packet. */
+sealed interface Outcome {
+
+    /** Send this reply payload. */
+    record Reply(byte[] payload) implements Outcome {
+    }
+
+    /** Resume the target; the reply is the stop reply, sent when it stops. */
+    record Resume(ResumeRequest request) implements Outcome {
+    }
+
+    /** {@code QStartNoAckMode}: reply {@code OK} with an ack, then no more acks either way. */
+    record StartNoAck() implements Outcome {
+    }
+
+    /** {@code D}: reply {@code OK}, detach the target, end the session. */
+    record Detach() implements Outcome {
+    }
+
+    /** {@code k}: kill the target, end the session; gdb expects no reply. */
+    record Kill() implements Outcome {
+    }
+
+    static Outcome reply(byte[] payload) {
+        return new Reply(payload);
+    }
+
+    static Outcome reply(String payload) {
+        return new Reply(org.kvmgdb.core.protocol.Replies.ascii(payload));
+    }
+}

@@ -1,0 +1,64 @@
+package org.kvmgdb.core.session;
+
+import java.util.List;
+import org.kvmgdb.core.protocol.ThreadPackets.ThreadId;
+import org.kvmgdb.core.target.DebugTarget;
+import org.kvmgdb.core.target.StopEvent;
+import org.kvmgdb.core.target.TargetException;
+
+/** What the handlers share: the target, what gdb negotiated, the selected threads. Session thread only. */
+final class SessionState {
+    final DebugTarget target;
+
+    /** gdb said {@code swbreak+} / {@code hwbreak+}: it understands these stop reasons. */
+    boolean swbreak;
+    boolean hwbreak;
+
+    /** The thread of the last stop: "the current thread" when gdb selected none. */
+    int stopThread;
+    /** {@code Hg}: the thread for {@code g G p P m M X}; 0 when gdb said any or all. */
+    int generalThread;
+    /** {@code Hc}: the thread legacy {@code c}/{@code s} act on; 0 when gdb said any or all. */
+    int continueThread;
+
+    SessionState(DebugTarget target) {
+        this.target = target;
+        List<Integer> threads = target.threads();
+        stopThread = threads.isEmpty() ? 1 : threads.get(0);
+    }
+
+    /** Remembers a stop; gdb takes the thread in a stop reply as its new general thread, and so do we. */
+    void stopped(StopEvent event) {
+        if (event instanceof StopEvent.Signal s) {
+            stopThread = s.thread();
+            generalThread = s.thread();
+        }
+    }
+
+    int generalThread() {
+        return generalThread > 0 ? generalThread : stopThread;
+    }
+
+    int continueThread() {
+        return continueThread > 0 ? continueThread : stopThread;
+    }
+
+    boolean alive(int thread) {
+        return target.threads().contains(thread);
+    }
+
+    /**
+     * A thread id that must name a live thread, or any/all.
+     *
+     * @return the thread, or 0 for any/all
+     */
+    int select(ThreadId id) throws TargetException {
+        if (!id.isSpecific()) {
+            return 0;
+        }
+        if (id.value() > Integer.MAX_VALUE || !alive((int) id.value())) {
+            throw new TargetException(TargetException.EINVAL, "no thread " + id.value());
+        }
+        return (int) id.value();
+    }
+}
