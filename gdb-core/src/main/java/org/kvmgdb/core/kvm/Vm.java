@@ -186,14 +186,23 @@ public final class Vm implements VmHandle, AutoCloseable {
         return awaitExit();
     }
 
-    /** Waits until the VM ends, however that happens, and says how. */
+    /** Waits until the VM ends, however that happens, and every vCPU has left the guest; says how it ended. */
     public VmExit awaitExit() throws InterruptedException {
         synchronized (lock) {
-            while (exit == null) {
+            while (exit == null || anyRunning()) {
                 lock.wait();
             }
             return exit;
         }
+    }
+
+    private boolean anyRunning() {
+        for (VcpuRunner runner : runners) {
+            if (runner.running()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How the VM ended, if it has. */
