@@ -66,6 +66,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
+    /** A finished round's report, to be delivered once the lock is released. */
+    private Runnable report;
 
     /** A software breakpoint: gdb's address and the physical address of each planted byte. */
     private record SoftwareSite(long address, int kind, long[] physical) {
@@ -175,13 +177,16 @@ public final class KvmTarget implements DebugTarget, RunControl {
 
     @Override
     public void kill() {
+        Runnable pending;
         synchronized (lock) {
             vm.end(VmExit.killed());
             if (round != null && round.event == null) {
                 round.event = stopEventFor(vm.exitLocked());
             }
             completeIfStopped();
+            pending = takeReport();
         }
+        deliverLater(pending);
     }
 
     /** Waits (lock held) until no vCPU thread is in the guest. */
@@ -573,6 +578,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
 
     @Override
     public void resume(ResumeRequest request, StopListener listener) throws TargetException {
+        Runnable pending;
         synchronized (lock) {
             if (!attached) {
                 throw new TargetException(TargetException.EPERM, "no debugger is attached");
@@ -596,13 +602,13 @@ public final class KvmTarget implements DebugTarget, RunControl {
             }
             try {
                 for (VcpuRunner runner : resumed) {
-                    DebugStop pending = pendingStops.get(runner);
-                    if (pending == null || r.event != null) {
+                    DebugStop kept = pendingStops.get(runner);
+                    if (kept == null || r.event != null) {
                         continue; // once one is reported, the others wait for the next resume
                     }
                     pendingStops.remove(runner);
-                    if (stillStandsAt(runner, pending)) {
-                        r.event = signalFor(runner, pending);
+                    if (stillStandsAt(runner, kept)) {
+                        r.event = signalFor(runner, kept);
                     }
                 }
                 if (r.event == null && (!softwareBreakpoints.isEmpty() || !hardwareBreakpoints.isEmpty())) {
@@ -618,7 +624,9 @@ public final class KvmTarget implements DebugTarget, RunControl {
             }
             round = r;
             advance(r);
+            pending = takeReport();
         }
+        deliverLater(pending);
     }
 
     /** Starts the next step-off, or everyone, or reports; lock held. */
@@ -648,6 +656,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
 
     @Override
     public void interrupt() {
+        Runnable pending;
         synchronized (lock) {
             Round r = round;
             if (r == null || r.event != null) {
@@ -657,7 +666,9 @@ public final class KvmTarget implements DebugTarget, RunControl {
             r.event = new StopEvent.Signal(thread, StopEvent.SIGINT, new StopEvent.Plain());
             kickAll();
             completeIfStopped();
+            pending = takeReport();
         }
+        deliverLater(pending);
     }
 
     @Override
@@ -668,7 +679,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
     }
 
     @Override
-    public void vcpuStopped(VcpuRunner runner, Outcome outcome) {
+    public Runnable vcpuStopped(VcpuRunner runner, Outcome outcome) {
         Round r = round;
         if (r == null) {
             // Stopped by attach (or left over from a detach): nothing to report.
@@ -677,14 +688,16 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } else if (outcome instanceof Outcome.Debug) {
                 keepIfBreakpoint(runner, ((Outcome.Debug) outcome).stop());
             }
-            return;
+            return null;
         }
         if (r.steppingOver != null && r.steppingOver.runner() == runner) {
             steppedOff(r, runner, outcome);
-            return;
+        } else {
+            handle(r, runner, outcome);
+            completeIfStopped();
         }
-        handle(r, runner, outcome);
-        completeIfStopped();
+        // The vCPU thread that stopped last reports, without a hand-off to another thread.
+        return takeReport();
     }
 
     /** The vCPU that stepped off a breakpoint is back: breakpoint in again, then on with the round. */
@@ -768,7 +781,21 @@ public final class KvmTarget implements DebugTarget, RunControl {
         currentStop = r.event;
         StopEvent event = r.event;
         StopListener listener = r.listener;
-        reporter.execute(() -> listener.stopped(event));
+        report = () -> listener.stopped(event);
+    }
+
+    /** Takes the report a finished round left, if any; lock held. */
+    private Runnable takeReport() {
+        Runnable r = report;
+        report = null;
+        return r;
+    }
+
+    /** Delivers a report found outside a vCPU thread, on the reporter thread, so no caller sees its listener called from inside its own call. */
+    private void deliverLater(Runnable r) {
+        if (r != null) {
+            reporter.execute(r);
+        }
     }
 
     private boolean anyRunning() {

@@ -6,6 +6,10 @@ package org.kvmgdb.core.kvm;
  */
 interface RunControl {
 
-    /** Called on the runner's thread, with {@link Vm#lock} held, after it stopped running. */
-    void vcpuStopped(VcpuRunner runner, Outcome outcome);
+    /**
+     * Called on the runner's thread, with {@link Vm#lock} held, after it stopped running.
+     *
+     * @return what to run on that thread once the lock is released (a stop report), or null
+     */
+    Runnable vcpuStopped(VcpuRunner runner, Outcome outcome);
 }

@@ -88,11 +88,13 @@ public final class Vcpu implements VcpuHandle {
     }
 
     /**
-     * KVM_RUN: enters the guest until the next exit.
+     * KVM_RUN on the calling thread: enters the guest until the next exit, whose reason is then in
+     * {@link #kvmRun()}. The VM's own thread for this vCPU does this; anyone else (a benchmark)
+     * may only while that thread is idle, that is while the vCPU is stopped.
      *
      * @return false when a signal (a kick) interrupted it before or during guest execution
      */
-    boolean enter() {
+    public boolean enter() {
         return Sys.ioctlInterruptible(fd, KvmIoctl.KVM_RUN, 0) >= 0;
     }
 

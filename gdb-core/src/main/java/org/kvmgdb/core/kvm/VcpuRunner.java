@@ -180,15 +180,23 @@ final class VcpuRunner {
                 Logger.error(e, "{} failed", vcpu);
                 outcome = new Outcome.Ended(VmExit.failed(vcpu + ": " + e.getMessage(), VmExit.GDB_SIGABRT));
             }
+            Runnable afterwards = null;
             synchronized (lock) {
                 work = null;
                 running = false;
                 try {
-                    vm.control().vcpuStopped(this, outcome);
+                    afterwards = vm.control().vcpuStopped(this, outcome);
                 } catch (RuntimeException e) {
                     Logger.error(e, "handling the stop of {} failed", vcpu);
                 }
                 lock.notifyAll();
+            }
+            if (afterwards != null) {
+                try {
+                    afterwards.run();
+                } catch (RuntimeException e) {
+                    Logger.error(e, "reporting the stop of {} failed", vcpu);
+                }
             }
         }
     }

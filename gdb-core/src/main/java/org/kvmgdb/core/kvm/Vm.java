@@ -248,7 +248,7 @@ public final class Vm implements VmHandle, AutoCloseable {
         return exit;
     }
 
-    private void freeRunStopped(VcpuRunner runner, Outcome outcome) {
+    private Runnable freeRunStopped(VcpuRunner runner, Outcome outcome) {
         if (outcome instanceof Outcome.Ended) {
             end(((Outcome.Ended) outcome).exit());
         } else if (outcome instanceof Outcome.Debug) {
@@ -256,6 +256,7 @@ public final class Vm implements VmHandle, AutoCloseable {
                     VmExit.GDB_SIGABRT));
         }
         // Kicked: someone (a debugger attaching, the VM ending) wanted it stopped; it waits for orders.
+        return null;
     }
 
     /** Stops the vCPU threads and releases the vCPUs, the RAM and the VM. */

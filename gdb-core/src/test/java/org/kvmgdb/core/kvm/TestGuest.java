@@ -20,14 +20,14 @@ import org.kvmgdb.core.elf.ElfImage;
  * Tests that need it call {@link #assumeKvm()} first, which skips them with a message when
  * {@code /dev/kvm} is missing.
  */
-final class TestGuest {
-    static final long RAM = 16L << 20;
+public final class TestGuest {
+    public static final long RAM = 16L << 20;
     /** What vCPU 0 prints on COM1. */
     static final String GREETING = "hello from the kvmgdb test guest\n";
     /** add(1,11) + add(2,22) + add(3,33) + scale({3,4}, 3) = 66 + 21 = 87, so (87 << 1) | 1. */
     static final int EXIT_STATUS = (87 << 1) | 1;
     /** guest.c's modes. */
-    static final int MODE_RUN = 0, MODE_SPIN = 1, MODE_HALT = 2;
+    public static final int MODE_RUN = 0, MODE_SPIN = 1, MODE_HALT = 2;
 
     private static Map<String, long[]> symbols;
 
@@ -38,7 +38,7 @@ final class TestGuest {
         assumeTrue(Files.exists(Kvm.DEVICE), "/dev/kvm is missing: the KVM tests need it");
     }
 
-    static Path elf() {
+    public static Path elf() {
         Path path = Path.of(System.getProperty("kvmgdb.testGuest", "target/test-guest.elf"));
         if (!Files.exists(path)) {
             throw new IllegalStateException(path + " is missing: the Maven build compiles it from src/test/c/guest.c");
@@ -47,7 +47,7 @@ final class TestGuest {
     }
 
     /** A symbol's address (the guest is linked with virtual = physical). */
-    static long address(String symbol) {
+    public static long address(String symbol) {
         return symbol(symbol)[0];
     }
 
@@ -105,7 +105,7 @@ final class TestGuest {
      *
      * @param mode guest.c's {@code mode}, written before the first instruction
      */
-    static Vm boot(Kvm kvm, int vcpus, OutputStream serial, int mode) throws ElfException {
+    public static Vm boot(Kvm kvm, int vcpus, OutputStream serial, int mode) throws ElfException {
         ElfImage image = ElfImage.read(elf());
         ArchitectureProvider arch = image.architecture(List.of(X86ForTests.provider()));
         Vm vm = kvm.createVm(new Vm.Config(RAM, vcpus, serial));
@@ -118,6 +118,11 @@ final class TestGuest {
             vm.close();
             throw e;
         }
+    }
+
+    /** The real x86-64 plugin with its KVM capabilities. */
+    public static ArchitectureProvider x86() {
+        return X86ForTests.provider();
     }
 
     static byte[] le32(int v) {
