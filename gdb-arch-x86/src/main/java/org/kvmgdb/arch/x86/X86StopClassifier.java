@@ -106,14 +106,14 @@ public final class X86StopClassifier implements StopClassifier {
 
     private Optional<DebugStop> classifyEmulationFailure(VcpuHandle vcpu, ByteBuffer run) {
         byte[] insn = KvmRun.emulationFailureInstruction(run);
-        long rip = KvmRegs.read(vcpu).rip();
-        boolean int3;
-        if (insn.length > 0) {
-            int3 = insn[0] == INT3;
-        } else {
-            int3 = byteAt(vcpu, rip) == (INT3 & 0xFF);
+        if (insn.length > 0 && insn[0] != INT3) {
+            return Optional.empty(); // a real emulation failure: the core reports it
         }
-        return int3 ? Optional.of(new DebugStop(Kind.SOFTWARE_BREAKPOINT, rip, -1)) : Optional.empty();
+        long rip = KvmRegs.read(vcpu).rip();
+        if (insn.length == 0 && byteAt(vcpu, rip) != (INT3 & 0xFF)) {
+            return Optional.empty();
+        }
+        return Optional.of(new DebugStop(Kind.SOFTWARE_BREAKPOINT, rip, -1));
     }
 
     /** The guest byte at linear {@code address}, or -1 when it is not mapped. */

@@ -1,7 +1,5 @@
 package org.kvmgdb.core.protocol;
 
-import java.io.ByteArrayOutputStream;
-
 /**
  * Packet framing ({@code $payload#cc}) and the binary escapes of the remote protocol
  * ("Overview" of the GDB manual's Remote Protocol chapter).
@@ -55,17 +53,17 @@ public final class Framing {
 
     /** Escapes {@code $ # } *} in binary data for a reply ({@code qXfer}). */
     public static byte[] escape(byte[] data, int offset, int length) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(length + length / 8 + 1);
+        ByteBuilder out = new ByteBuilder(length + length / 8);
         for (int i = 0; i < length; i++) {
             int b = data[offset + i] & 0xff;
             if (needsEscape(b)) {
-                out.write(ESCAPE);
-                out.write(b ^ 0x20);
+                out.add(ESCAPE);
+                out.add(b ^ 0x20);
             } else {
-                out.write(b);
+                out.add(b);
             }
         }
-        return out.toByteArray();
+        return out.toArray();
     }
 
     public static byte[] escape(byte[] data) {
@@ -79,18 +77,18 @@ public final class Framing {
      * @throws MalformedPacketException when the data ends inside an escape
      */
     public static byte[] unescape(byte[] data, int offset, int length) throws MalformedPacketException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(length);
+        ByteBuilder out = new ByteBuilder(length);
         for (int i = 0; i < length; i++) {
             int b = data[offset + i] & 0xff;
             if (b == ESCAPE) {
                 if (++i == length) {
                     throw new MalformedPacketException("binary data ends with an escape character");
                 }
-                out.write((data[offset + i] & 0xff) ^ 0x20);
+                out.add((data[offset + i] & 0xff) ^ 0x20);
             } else {
-                out.write(b);
+                out.add(b);
             }
         }
-        return out.toByteArray();
+        return out.toArray();
     }
 }

@@ -1,7 +1,5 @@
 package org.kvmgdb.core.protocol;
 
-import org.tinylog.Logger;
-
 /** Routes a packet payload to its family's parser by the command letter. Never throws. */
 public final class PacketParser {
     private PacketParser() {
@@ -49,8 +47,8 @@ public final class PacketParser {
                     return new Command.Unknown(String.valueOf(op));
             }
         } catch (RuntimeException e) {
-            // A parser bug must not take the session down; the packet is answered as malformed.
-            Logger.warn(e, "parser failed on a packet");
+            // A parser bug must not take the session down: the packet is answered as malformed,
+            // and the reason (logged by the session) names the exception.
             return new Command.Malformed(PacketText.shorten(PacketText.of(payload)), "parser error: " + e);
         }
     }

@@ -214,6 +214,7 @@ public final class DebugSession implements AutoCloseable {
                 return null;
             }
             ack(Framing.ACK);
+            // While the target runs the only reply gdb may get is the stop reply.
             if (!running) {
                 send(Replies.error(EMSGSIZE));
             }

@@ -1,5 +1,6 @@
 package org.kvmgdb.core.session;
 
+import org.kvmgdb.core.protocol.Replies;
 import org.kvmgdb.core.target.ResumeRequest;
 
 /** What a handler wants the session to do after a packet. */
@@ -30,6 +31,6 @@ sealed interface Outcome {
     }
 
     static Outcome reply(String payload) {
-        return new Reply(org.kvmgdb.core.protocol.Replies.ascii(payload));
+        return new Reply(Replies.ascii(payload));
     }
 }

@@ -1,0 +1,140 @@
+package org.kvmgdb.core.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.kvmgdb.core.session.DebugSession;
+import org.kvmgdb.core.target.BreakpointType;
+import org.kvmgdb.core.testing.MemoryTarget;
+import org.kvmgdb.core.testing.RspClient;
+import org.kvmgdb.core.testing.ServedTarget;
+import org.kvmgdb.core.testing.TestDescriptions;
+
+/** Sessions begin and end: D, k, dropped connections, one debugger at a time, close(). */
+class GdbServerTest {
+
+    private static MemoryTarget target() {
+        return MemoryTarget.builder(TestDescriptions.small(), "pc").threads(2).instructionSize(4).entry(0x1000).build();
+    }
+
+    @Test
+    void detachRemovesBreakpointsAndLetsTheGuestRun() throws Exception {
+        try (ServedTarget served = new ServedTarget(target()); RspClient gdb = served.connect()) {
+            assertEquals("OK", gdb.request("Z0,1100,4"));
+            assertEquals("OK", gdb.request("Z1,1200,1"));
+            assertEquals("OK", gdb.request("D"));
+            assertEquals("", gdb.readToEnd(), "the stub closes the connection after D");
+            assertEquals(DebugSession.End.DETACHED, served.awaitSessionEnd());
+            assertEquals(1, served.target.detachCount());
+            assertEquals(Set.of(), served.target.breakpoints(BreakpointType.SOFTWARE));
+            assertEquals(Set.of(), served.target.breakpoints(BreakpointType.HARDWARE));
+            assertTrue(served.target.runningFreely());
+        }
+    }
+
+    @Test
+    void killEndsTheGuestAndTheSession() throws Exception {
+        try (ServedTarget served = new ServedTarget(target()); RspClient gdb = served.connect()) {
+            gdb.sendPacket("k");
+            gdb.expect('+');
+            assertEquals("", gdb.readToEnd());
+            assertEquals(DebugSession.End.KILLED, served.awaitSessionEnd());
+            assertTrue(served.target.killed());
+            assertEquals(0, served.target.detachCount());
+        }
+    }
+
+    @Test
+    void secondDebuggerIsToldWhyAndTheFirstIsUntouched() throws Exception {
+        try (ServedTarget served = new ServedTarget(target()); RspClient first = served.connect()) {
+            assertEquals("OK", first.request("Z0,1100,4"));
+            try (RspClient second = served.connect()) {
+                String line = second.readToEnd();
+                assertTrue(line.matches("kvmgdb: a debugger is already attached \\(from 127\\.0\\.0\\.1:\\d+\\); one at a time\n"), line);
+            }
+            // The first session did not notice: same state, still served.
+            assertEquals("QC1", first.request("qC"));
+            assertEquals(Set.of(0x1100L), served.target.breakpoints(BreakpointType.SOFTWARE));
+            assertEquals(0, served.target.detachCount());
+            assertTrue(served.server.sessionActive());
+        }
+    }
+
+    @Test
+    void anotherDebuggerMayAttachAfterASessionEndsAndStopsTheGuest() throws Exception {
+        try (ServedTarget served = new ServedTarget(target())) {
+            try (RspClient first = served.connect()) {
+                assertEquals("OK", first.request("D"));
+                assertEquals(DebugSession.End.DETACHED, served.awaitSessionEnd());
+            }
+            assertTrue(served.target.runningFreely());
+            assertFalse(served.server.sessionActive());
+            try (RspClient second = served.connect()) {
+                // The guest the first debugger left running is stopped for the second.
+                assertEquals("T02thread:1;", second.request("?"));
+                assertTrue(served.target.stopped());
+                assertEquals(2, served.target.attachCount());
+                long pc = served.target.pc(1);
+                second.post("s");
+                assertEquals("T05thread:1;", second.awaitReply());
+                assertEquals(pc + 4, served.target.pc(1));
+            }
+            assertEquals(DebugSession.End.DISCONNECTED, served.awaitSessionEnd());
+        }
+    }
+
+    @Test
+    void droppedConnectionDetachesTheTarget() throws Exception {
+        try (ServedTarget served = new ServedTarget(target())) {
+            try (RspClient gdb = served.connect()) {
+                assertEquals("OK", gdb.request("Z0,1100,4"));
+            }
+            assertEquals(DebugSession.End.DISCONNECTED, served.awaitSessionEnd());
+            assertEquals(1, served.target.detachCount());
+            assertEquals(Set.of(), served.target.breakpoints(BreakpointType.SOFTWARE));
+            assertTrue(served.target.runningFreely());
+        }
+    }
+
+    @Test
+    void droppedConnectionWhileRunningStopsThenDetaches() throws Exception {
+        try (ServedTarget served = new ServedTarget(target())) {
+            try (RspClient gdb = served.connect()) {
+                assertEquals("OK", gdb.request("Z0,ffff00,4"));
+                gdb.post("c");
+            }
+            assertEquals(DebugSession.End.DISCONNECTED, served.awaitSessionEnd());
+            assertEquals(1, served.target.detachCount());
+            assertEquals(Set.of(), served.target.breakpoints(BreakpointType.SOFTWARE));
+            assertTrue(served.target.runningFreely());
+        }
+    }
+
+    @Test
+    void closingTheServerEndsTheSessionAndDetaches() throws Exception {
+        ServedTarget served = new ServedTarget(target());
+        try (RspClient gdb = served.connect()) {
+            assertEquals("OK", gdb.request("Z0,1100,4"));
+            served.server.close();
+            assertEquals("", gdb.readToEnd());
+            assertEquals(DebugSession.End.CLOSED, served.awaitSessionEnd());
+            assertEquals(1, served.target.detachCount());
+            assertEquals(Set.of(), served.target.breakpoints(BreakpointType.SOFTWARE));
+        } finally {
+            served.close();
+        }
+    }
+
+    @Test
+    void sessionsWorkWithPacketLoggingOn() throws Exception {
+        try (ServedTarget served = new ServedTarget(target(), new org.kvmgdb.core.session.SessionOptions(true));
+             RspClient gdb = served.connect()) {
+            byte[] x = {'X', '1', '0', '0', '0', ',', '2', ':', 0x00, '}', '#' ^ 0x20};
+            assertEquals("OK", new String(gdb.requestBytes(x), java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("0023", gdb.request("m1000,2"));
+        }
+    }
+}
