@@ -233,8 +233,10 @@ public final class Vm implements VmHandle, AutoCloseable {
             exit = how;
             if (how.byGuest()) {
                 Logger.debug(how.description());
+            } else if (how.kind() == VmExit.Kind.KILLED) {
+                Logger.info(how.description());
             } else {
-                Logger.error(how.description());
+                Logger.error(how.description()); // the one line that says why the VM is gone
             }
         }
         for (VcpuRunner runner : runners) {

@@ -88,6 +88,22 @@ class VmTest {
     }
 
     @Test
+    void aGuestTheCpuCannotGoOnWithEndsTheVmSayingWhy() throws Exception {
+        try (Vm vm = TestGuest.boot(kvm, 1, new ByteArrayOutputStream(), TestGuest.MODE_RUN)) {
+            // int3 with no debugger: on PVM an emulation failure, on hardware KVM #BP through an
+            // empty IDT and so a triple fault. Either way the VM cannot go on.
+            vm.memory().write(TestGuest.address("_start"), new byte[] {(byte) 0xCC}, 0, 1);
+
+            VmExit exit = vm.runUntilExit();
+
+            assertTrue(exit.kind() == VmExit.Kind.FAILED || exit.kind() == VmExit.Kind.SHUTDOWN, exit.toString());
+            assertEquals(VmExit.FAILED_STATUS, exit.status());
+            assertTrue(exit.description().startsWith("vCPU 0: KVM_EXIT_"), exit.description());
+            assertFalse(exit.description().contains("\n"));
+        }
+    }
+
+    @Test
     void closingAVmThatNeverRanReleasesIt() throws Exception {
         Vm vm = TestGuest.boot(kvm, 2, new ByteArrayOutputStream(), TestGuest.MODE_RUN);
         vm.close();
