@@ -138,6 +138,11 @@ public final class KvmTarget implements DebugTarget, RunControl {
     public void attach() {
         synchronized (lock) {
             if (attached) {
+                // The previous debugger left without detaching because the guest was gone.
+                VmExit exit = vm.exitLocked();
+                if (exit != null) {
+                    currentStop = stopEventFor(exit);
+                }
                 return;
             }
             attached = true;
@@ -180,8 +185,9 @@ public final class KvmTarget implements DebugTarget, RunControl {
         Runnable pending;
         synchronized (lock) {
             vm.end(VmExit.killed());
+            currentStop = stopEventFor(vm.exitLocked());
             if (round != null && round.event == null) {
-                round.event = stopEventFor(vm.exitLocked());
+                round.event = currentStop;
             }
             completeIfStopped();
             pending = takeReport();

@@ -106,7 +106,7 @@ public final class Vcpu implements VcpuHandle {
     /**
      * KVM_SET_SIGNAL_MASK: the signal mask this thread has while inside KVM_RUN.
      *
-     * @param kernelSigset {@link LibC#KERNEL_SIGSET_SIZE} bytes, the first ones of a glibc sigset_t
+     * @param glibcSigset a glibc sigset_t; its first {@link LibC#KERNEL_SIGSET_SIZE} bytes are the kernel's sigset
      */
     void setSignalMask(ByteBuffer glibcSigset) {
         ByteBuffer mask = VcpuHandle.buffer(KvmIoctl.SignalMask.SIGSET + LibC.KERNEL_SIGSET_SIZE);
