@@ -22,35 +22,52 @@ final class LibC {
     private LibC() {
     }
 
-    /** open(2) flags, from asm-generic/fcntl.h. */
+    /** O_RDWR = 02, asm-generic/fcntl.h. */
     static final int O_RDWR = 02;
-    /** Close the descriptor in children we never start, like every descriptor should be. */
+    /** O_CLOEXEC = 02000000, asm-generic/fcntl.h: no descriptor leaks into a child process. */
     static final int O_CLOEXEC = 02000000;
 
-    /** mmap(2) protections and flags, from asm-generic/mman-common.h and linux/mman.h. */
+    /** PROT_READ = 0x1, asm-generic/mman-common.h. */
     static final int PROT_READ = 0x1;
+    /** PROT_WRITE = 0x2, asm-generic/mman-common.h. */
     static final int PROT_WRITE = 0x2;
+    /** MAP_SHARED = 0x01, linux/mman.h: KVM and this process see the same pages. */
     static final int MAP_SHARED = 0x01;
+    /** MAP_ANONYMOUS = 0x20, asm-generic/mman-common.h. */
     static final int MAP_ANONYMOUS = 0x20;
-    /** Guest RAM is reserved lazily: pages the guest never touches cost nothing. */
+    /** MAP_NORESERVE = 0x4000, asm-generic/mman.h: guest RAM costs nothing until the guest touches it. */
     static final int MAP_NORESERVE = 0x4000;
-    /** mmap's failure value, {@code (void *) -1}. */
+    /** MAP_FAILED = (void *) -1, sys/mman.h. */
     static final long MAP_FAILED = -1L;
 
-    /** pthread_sigmask(3) {@code how} values, from asm-generic/signal-defs.h. */
+    /** SIG_BLOCK = 0, asm-generic/signal-defs.h. */
     static final int SIG_BLOCK = 0;
+    /** SIG_UNBLOCK = 1, asm-generic/signal-defs.h. */
     static final int SIG_UNBLOCK = 1;
+    /** SIG_SETMASK = 2, asm-generic/signal-defs.h. */
     static final int SIG_SETMASK = 2;
 
-    /** Size of glibc's {@code sigset_t} (bits/types/__sigset_t.h: 1024 bits). */
+    /** sizeof(sigset_t) in glibc = 128 (bits/types/__sigset_t.h: 1024 bits). */
     static final int SIGSET_T_SIZE = 128;
-    /** Size of the kernel's {@code sigset_t} on x86-64 and arm64 (_NSIG = 64 bits), what KVM_SET_SIGNAL_MASK takes. */
+    /** The kernel's sigset_t on x86-64 and arm64 = 8 bytes (_NSIG = 64, asm-generic/signal.h): what KVM_SET_SIGNAL_MASK takes. */
     static final int KERNEL_SIGSET_SIZE = 8;
-    /** {@code struct timespec} on 64-bit Linux: tv_sec and tv_nsec, 8 bytes each. */
+    /** sizeof(struct timespec) = 16 on 64-bit Linux (linux/time_types.h: tv_sec, tv_nsec). */
     static final int TIMESPEC_SIZE = 16;
 
-    /** errno values, from asm-generic/errno-base.h. */
-    static final int EPERM = 1, ENOENT = 2, EINTR = 4, ENXIO = 6, EAGAIN = 11, EACCES = 13, ENODEV = 19;
+    /** EPERM = 1, asm-generic/errno-base.h. */
+    static final int EPERM = 1;
+    /** ENOENT = 2, asm-generic/errno-base.h. */
+    static final int ENOENT = 2;
+    /** EINTR = 4, asm-generic/errno-base.h. */
+    static final int EINTR = 4;
+    /** ENXIO = 6, asm-generic/errno-base.h. */
+    static final int ENXIO = 6;
+    /** EAGAIN = 11, asm-generic/errno-base.h. */
+    static final int EAGAIN = 11;
+    /** EACCES = 13, asm-generic/errno-base.h. */
+    static final int EACCES = 13;
+    /** ENODEV = 19, asm-generic/errno-base.h. */
+    static final int ENODEV = 19;
 
     static native int open(String path, int flags) throws LastErrorException;
 
