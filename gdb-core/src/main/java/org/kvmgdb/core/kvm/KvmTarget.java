@@ -570,14 +570,16 @@ public final class KvmTarget implements DebugTarget, RunControl {
         return false;
     }
 
-    /** The guest-debug state a vCPU runs with; {@code skipHardwareAt} leaves out an execute slot being stepped off. */
-    private DebugControl control(boolean step, long skipHardwareAt, boolean skip) {
-        List<HardwareSlot> slots = hardwareBreakpoints;
-        if (skip && hardwareBreakpointAt(skipHardwareAt)) {
-            slots = new ArrayList<>(hardwareBreakpoints);
-            slots.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == skipHardwareAt);
-        }
-        return new DebugControl(step, !softwareBreakpoints.isEmpty(), step, slots);
+    /** The guest-debug state a vCPU runs with. */
+    private DebugControl control(boolean step) {
+        return new DebugControl(step, !softwareBreakpoints.isEmpty(), step, hardwareBreakpoints);
+    }
+
+    /** The state for stepping off {@code pc}: a single step, without an execute slot there (it would fire first). */
+    private DebugControl controlSteppingOff(long pc) {
+        List<HardwareSlot> slots = new ArrayList<>(hardwareBreakpoints);
+        slots.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == pc);
+        return new DebugControl(true, !softwareBreakpoints.isEmpty(), true, slots);
     }
 
     // ---- running ----
@@ -648,14 +650,14 @@ public final class KvmTarget implements DebugTarget, RunControl {
             if (site != null) {
                 lift(site);
             }
-            next.runner().start(new VcpuRunner.Work(new ResumeRequest.Step(0), control(true, next.pc(), true), guestDebug, classifier));
+            next.runner().start(new VcpuRunner.Work(new ResumeRequest.Step(0), controlSteppingOff(next.pc()), guestDebug, classifier));
             return;
         }
         for (VcpuRunner runner : runners) {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             if (action != null) {
                 boolean step = !(action instanceof ResumeRequest.Continue);
-                runner.start(new VcpuRunner.Work(action, control(step, 0, false), guestDebug, classifier));
+                runner.start(new VcpuRunner.Work(action, control(step), guestDebug, classifier));
             }
         }
     }
@@ -743,7 +745,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 classifier.reinject(runner.vcpu(), stop);
                 if (r.event == null) {
                     ResumeRequest.Action action = r.request.actionFor(runner.threadId());
-                    runner.start(new VcpuRunner.Work(action, control(!(action instanceof ResumeRequest.Continue), 0, false), guestDebug, classifier));
+                    runner.start(new VcpuRunner.Work(action, control(!(action instanceof ResumeRequest.Continue)), guestDebug, classifier));
                 }
                 return;
             }
