@@ -1,0 +1,163 @@
+package org.kvmgdb.core.kvm;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.tinylog.Logger;
+
+/**
+ * The guest's devices (DESIGN.md, guest ABI): COM1 as far as a polling driver needs it, QEMU's
+ * {@code isa-debug-exit} at 0xF4, and nothing else: other ports and MMIO are logged once each and
+ * ignored, reads returning all ones as on an empty bus. Called from vCPU threads.
+ */
+final class Devices {
+    /** COM1's base port: THR/RBR/DLL at +0, IER/DLM +1, IIR/FCR +2, LCR +3, MCR +4, LSR +5, MSR +6, SCR +7. */
+    static final int COM1 = 0x3F8;
+    /** QEMU's {@code isa-debug-exit,iobase=0xf4,iosize=0x04}. */
+    static final int EXIT_PORT = 0xF4;
+    static final int EXIT_PORT_SIZE = 4;
+
+    private final Uart com1;
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+    Devices(OutputStream serialOutput) {
+        this.com1 = new Uart(serialOutput);
+    }
+
+    /**
+     * Serves a KVM_EXIT_IO.
+     *
+     * @return how the VM ends when the guest wrote to the exit port, else null
+     */
+    VmExit portIo(ByteBuffer run) {
+        boolean in = (run.get(KvmIoctl.Run.IO_DIRECTION) & 0xFF) == KvmIoctl.Run.KVM_EXIT_IO_IN;
+        int size = run.get(KvmIoctl.Run.IO_SIZE) & 0xFF;
+        int port = run.getShort(KvmIoctl.Run.IO_PORT) & 0xFFFF;
+        int count = run.getInt(KvmIoctl.Run.IO_COUNT);
+        int data = (int) run.getLong(KvmIoctl.Run.IO_DATA_OFFSET);
+        for (int i = 0; i < count; i++) {
+            int at = data + i * size;
+            if (in) {
+                put(run, at, size, in(port, size));
+            } else {
+                long value = get(run, at, size);
+                if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORT_SIZE) {
+                    return VmExit.exitPort(value);
+                }
+                out(port, size, value);
+            }
+        }
+        return null;
+    }
+
+    /** Serves a KVM_EXIT_MMIO: nothing is mapped there. */
+    void mmio(ByteBuffer run) {
+        long address = run.getLong(KvmIoctl.Run.MMIO_PHYS_ADDR);
+        int length = run.getInt(KvmIoctl.Run.MMIO_LEN);
+        boolean write = run.get(KvmIoctl.Run.MMIO_IS_WRITE) != 0;
+        once(String.format("MMIO %s of %d bytes at 0x%x: no device there, %s", write ? "write" : "read", length, address,
+                write ? "ignored" : "reads as all ones"));
+        if (!write) {
+            for (int i = 0; i < Math.min(length, 8); i++) {
+                run.put(KvmIoctl.Run.MMIO_DATA + i, (byte) 0xFF);
+            }
+        }
+    }
+
+    private long in(int port, int size) {
+        if (port >= COM1 && port < COM1 + 8 && size == 1) {
+            return com1.read(port - COM1);
+        }
+        if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORT_SIZE) {
+            return 0; // isa-debug-exit reads as 0 in QEMU
+        }
+        once(String.format("port read of %d bytes at 0x%x: no device there, reads as all ones", size, port));
+        return -1L;
+    }
+
+    private void out(int port, int size, long value) {
+        if (port >= COM1 && port < COM1 + 8 && size == 1) {
+            com1.write(port - COM1, (int) value & 0xFF);
+            return;
+        }
+        once(String.format("port write of %d bytes at 0x%x: no device there, ignored", size, port));
+    }
+
+    private void once(String message) {
+        if (reported.add(message)) {
+            Logger.info("{} (logged once)", message);
+        }
+    }
+
+    private static long get(ByteBuffer run, int at, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (run.get(at + i) & 0xFF);
+        }
+        return v;
+    }
+
+    private static void put(ByteBuffer run, int at, int size, long value) {
+        for (int i = 0; i < size; i++) {
+            run.put(at + i, (byte) (value >>> (8 * i)));
+        }
+    }
+
+    /**
+     * A 16550 as much as a polling guest uses it: bytes written to THR go out at once, LSR always
+     * says the transmitter is empty and no byte was received, the other registers keep what was
+     * written. With LCR.DLAB set, offsets 0 and 1 are the divisor latch, not THR/IER.
+     */
+    static final class Uart {
+        /** LSR bits 5 (THRE) and 6 (TEMT): transmitter holding register and shifter empty. */
+        static final int LSR_TRANSMITTER_EMPTY = 0x60;
+        /** IIR with bit 0 set: no interrupt pending. */
+        static final int IIR_NO_INTERRUPT = 0x01;
+        private static final int THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
+        private static final int LCR_DLAB = 0x80;
+
+        private final OutputStream output;
+        private final int[] registers = new int[8];
+        private int divisorLow, divisorHigh;
+
+        Uart(OutputStream output) {
+            this.output = output;
+        }
+
+        synchronized int read(int offset) {
+            boolean dlab = (registers[LCR] & LCR_DLAB) != 0;
+            switch (offset) {
+                case THR: return dlab ? divisorLow : 0; // RBR: nothing is ever received
+                case IER: return dlab ? divisorHigh : registers[IER];
+                case IIR: return IIR_NO_INTERRUPT;
+                case LSR: return LSR_TRANSMITTER_EMPTY;
+                case MSR: return 0;
+                default: return registers[offset];
+            }
+        }
+
+        synchronized void write(int offset, int value) {
+            boolean dlab = (registers[LCR] & LCR_DLAB) != 0;
+            if (offset == THR && !dlab) {
+                transmit(value);
+            } else if (offset == THR) {
+                divisorLow = value;
+            } else if (offset == IER && dlab) {
+                divisorHigh = value;
+            } else if (offset != LSR && offset != IIR) { // LSR is read-only; IIR's write side is FCR, nothing to keep
+                registers[offset] = value;
+            }
+        }
+
+        private void transmit(int value) {
+            try {
+                output.write(value);
+                output.flush();
+            } catch (IOException e) {
+                Logger.warn("serial output failed, byte dropped: {}", e.getMessage());
+            }
+        }
+    }
+}

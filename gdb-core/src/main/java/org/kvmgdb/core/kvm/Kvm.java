@@ -1,0 +1,104 @@
+package org.kvmgdb.core.kvm;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import org.kvmgdb.core.kvm.KvmUnavailableException.Reason;
+
+/** The open {@code /dev/kvm}: API version check, capabilities, VM creation. */
+public final class Kvm implements AutoCloseable {
+    /** Where KVM lives. */
+    public static final Path DEVICE = Path.of("/dev/kvm");
+
+    private final int fd;
+    private final int vcpuMmapSize;
+    private boolean closed;
+
+    private Kvm(int fd, int vcpuMmapSize) {
+        this.fd = fd;
+        this.vcpuMmapSize = vcpuMmapSize;
+    }
+
+    /**
+     * Opens {@code /dev/kvm} and checks it speaks API version 12.
+     *
+     * @throws KvmUnavailableException with a one-line message saying what is wrong and what to do
+     */
+    public static Kvm open() {
+        return open(DEVICE);
+    }
+
+    static Kvm open(Path device) {
+        int fd;
+        try {
+            fd = Sys.open(device.toString());
+        } catch (KvmException e) {
+            throw unavailable(device, e.errno());
+        }
+        try {
+            int version = Sys.ioctl(fd, KvmIoctl.KVM_GET_API_VERSION, 0);
+            if (version != KvmIoctl.KVM_API_VERSION) {
+                throw new KvmUnavailableException(Reason.WRONG_API_VERSION, 0, device + " speaks KVM API version " + version
+                        + ", kvmgdb needs version " + KvmIoctl.KVM_API_VERSION + ": this kernel's KVM is not supported");
+            }
+            if (Sys.ioctl(fd, KvmIoctl.KVM_CHECK_EXTENSION, KvmIoctl.KVM_CAP_USER_MEMORY) == 0) {
+                throw new KvmUnavailableException(Reason.WRONG_API_VERSION, 0,
+                        device + " lacks KVM_CAP_USER_MEMORY: this kernel's KVM is too old for kvmgdb");
+            }
+            return new Kvm(fd, Sys.ioctl(fd, KvmIoctl.KVM_GET_VCPU_MMAP_SIZE, 0));
+        } catch (RuntimeException e) {
+            Sys.close(fd);
+            throw e;
+        }
+    }
+
+    /** The one-line explanation for an {@code open(/dev/kvm)} failure. */
+    static KvmUnavailableException unavailable(Path device, int errno) {
+        switch (errno) {
+            case LibC.ENOENT:
+                return new KvmUnavailableException(Reason.MISSING_DEVICE, errno, device
+                        + " does not exist: KVM is not available here; enable virtualization and load kvm_intel or kvm_amd,"
+                        + " or pass --device /dev/kvm to the container");
+            case LibC.ENXIO:
+            case LibC.ENODEV:
+                return new KvmUnavailableException(Reason.MISSING_DEVICE, errno, device
+                        + " exists but no KVM driver answers it: load kvm_intel or kvm_amd (sudo modprobe kvm_intel)");
+            case LibC.EACCES:
+            case LibC.EPERM:
+                return new KvmUnavailableException(Reason.PERMISSION_DENIED, errno, "permission denied opening " + device
+                        + ": add yourself to the kvm group: sudo usermod -aG kvm $USER (then log in again)");
+            default:
+                return new KvmUnavailableException(Reason.OTHER, errno,
+                        "cannot open " + device + ": " + Sys.errnoName(errno) + " (errno " + errno + ")");
+        }
+    }
+
+    /** Creates a VM with its RAM and vCPUs; nothing runs until it is started or debugged. */
+    public Vm createVm(Vm.Config config) {
+        return Vm.create(this, config);
+    }
+
+    /** {@code KVM_CHECK_EXTENSION} on /dev/kvm: 0 when the capability is absent. */
+    public int checkExtension(int capability) {
+        return Sys.ioctl(fd, KvmIoctl.KVM_CHECK_EXTENSION, capability);
+    }
+
+    int systemIoctl(long request, long arg) {
+        return Sys.ioctl(fd, request, arg);
+    }
+
+    int systemIoctl(long request, ByteBuffer arg) {
+        return Sys.ioctl(fd, request, arg);
+    }
+
+    int vcpuMmapSize() {
+        return vcpuMmapSize;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            Sys.close(fd);
+        }
+    }
+}

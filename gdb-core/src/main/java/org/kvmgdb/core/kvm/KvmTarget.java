@@ -1,0 +1,861 @@
+package org.kvmgdb.core.kvm;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.kvmgdb.api.arch.AddressTranslator;
+import org.kvmgdb.api.arch.AddressTranslator.Translation;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.DebugControl;
+import org.kvmgdb.api.arch.DebugStop;
+import org.kvmgdb.api.arch.GuestDebug;
+import org.kvmgdb.api.arch.HardwareSlot;
+import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.arch.TargetDescription;
+import org.kvmgdb.api.hypervisor.HypervisorException;
+import org.kvmgdb.core.target.BreakpointType;
+import org.kvmgdb.core.target.DebugTarget;
+import org.kvmgdb.core.target.ResumeRequest;
+import org.kvmgdb.core.target.StopEvent;
+import org.kvmgdb.core.target.TargetException;
+import org.tinylog.Logger;
+
+/**
+ * A {@link Vm} as gdb sees it: one thread per vCPU, all-stop.
+ *
+ * <p>While a debugger is attached this object is the VM's {@link RunControl}: every vCPU thread
+ * reports to it when it stops. A resume starts a <em>round</em>; the first vCPU that stops for a
+ * reason gdb must hear about decides the round's event, every other vCPU is kicked out of
+ * {@code KVM_RUN}, and when the last one is stopped the event goes to the listener. A breakpoint
+ * another vCPU hit meanwhile is kept and reported on the next resume, as gdbserver does.
+ *
+ * <p>Software breakpoints are planted through the vCPU's page tables (the architecture's
+ * {@link AddressTranslator}, never {@code KVM_TRANSLATE}); the bytes they replaced are kept by
+ * guest-physical address, so memory reads never show them and writes over them change the saved
+ * bytes. A vCPU resumed while standing on one of our breakpoints first steps off it alone:
+ * original bytes back, one single step with the others held, breakpoint back, then the resume.
+ */
+public final class KvmTarget implements DebugTarget, RunControl {
+    private final Vm vm;
+    private final Object lock;
+    private final List<VcpuRunner> runners;
+    private final TargetDescription description;
+    private final RegisterAccess registers;
+    private final GuestDebug guestDebug;
+    private final StopClassifier classifier;
+    private final AddressTranslator translator;
+    private final SoftwareBreakpoint breakpointInstruction;
+    private final ExecutorService reporter;
+
+    // All guarded by lock.
+    private final Map<Long, SoftwareSite> softwareBreakpoints = new LinkedHashMap<>();
+    /** What our planted bytes replaced, by guest-physical address. */
+    private final Map<Long, ShadowByte> shadow = new HashMap<>();
+    /** Execute breakpoints, in slot order: slot n of every DebugControl is element n. */
+    private final List<HardwareSlot> hardwareBreakpoints = new ArrayList<>();
+    /** Breakpoint hits that lost the race to report; told on the next resume of their vCPU. */
+    private final Map<VcpuRunner, DebugStop> pendingStops = new HashMap<>();
+    private StopEvent currentStop;
+    private Round round;
+    private boolean attached;
+    /** A finished round's report, to be delivered once the lock is released. */
+    private Runnable report;
+
+    /** A software breakpoint: gdb's address and the physical address of each planted byte. */
+    private record SoftwareSite(long address, int kind, long[] physical) {
+    }
+
+    /** A byte of guest memory under a planted instruction; {@code users} breakpoints share it. */
+    private static final class ShadowByte {
+        byte original;
+        final byte planted;
+        int users = 1;
+
+        ShadowByte(byte original, byte planted) {
+            this.original = original;
+            this.planted = planted;
+        }
+    }
+
+    /** A vCPU that must step off a breakpoint at {@code pc} before the round can go on. */
+    private record StepOver(VcpuRunner runner, long pc) {
+    }
+
+    /** One resume, from the request to the event that ends it. */
+    private static final class Round {
+        final ResumeRequest request;
+        final StopListener listener;
+        final ArrayDeque<StepOver> stepOvers = new ArrayDeque<>();
+        StepOver steppingOver;
+        StopEvent event;
+
+        Round(ResumeRequest request, StopListener listener) {
+            this.request = request;
+            this.listener = listener;
+        }
+    }
+
+    /**
+     * @param vm   a booted VM, stopped (started later by a resume) or running freely (stopped by
+     *             {@link #attach})
+     * @param arch its architecture; register access, guest debug, stop classification and address
+     *             translation are required
+     */
+    public KvmTarget(Vm vm, ArchitectureProvider arch) {
+        this.vm = vm;
+        this.lock = vm.lock;
+        this.runners = vm.runners();
+        this.description = arch.targetDescription();
+        this.registers = required(arch, arch.registerAccess(), "register access");
+        this.guestDebug = required(arch, arch.guestDebug(), "guest debug (single step, hardware breakpoints)");
+        this.classifier = required(arch, arch.stopClassifier(), "stop classification");
+        this.translator = required(arch, arch.addressTranslator(), "address translation");
+        this.breakpointInstruction = arch.softwareBreakpoint();
+        this.reporter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kvm-stop-reporter");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static <T> T required(ArchitectureProvider arch, Optional<T> capability, String what) {
+        return capability.orElseThrow(() -> new IllegalArgumentException(
+                "architecture " + arch.id() + " offers no " + what + ", which debugging a KVM guest needs"));
+    }
+
+    // ---- session lifecycle ----
+
+    /** Takes the VM over from free running: every vCPU is kicked and stopped before this returns. */
+    @Override
+    public void attach() {
+        synchronized (lock) {
+            if (attached) {
+                // The previous debugger left without detaching because the guest was gone.
+                VmExit exit = vm.exitLocked();
+                if (exit != null) {
+                    currentStop = stopEventFor(exit);
+                }
+                return;
+            }
+            attached = true;
+            vm.setControl(this);
+            for (VcpuRunner runner : runners) {
+                runner.kick();
+            }
+            awaitAllStopped();
+            VmExit exit = vm.exitLocked();
+            currentStop = exit != null ? stopEventFor(exit) : new StopEvent.Signal(runners.get(0).threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
+        }
+    }
+
+    @Override
+    public void detach() {
+        synchronized (lock) {
+            if (!attached) {
+                return;
+            }
+            if (round != null) {
+                Logger.warn("detaching while the guest runs: stopping it first");
+                kickAll();
+                awaitAllStopped();
+                round = null;
+            }
+            for (SoftwareSite site : new ArrayList<>(softwareBreakpoints.values())) {
+                unplant(site);
+            }
+            softwareBreakpoints.clear();
+            hardwareBreakpoints.clear();
+            pendingStops.clear();
+            attached = false;
+            // Debug state OFF is applied by each vCPU thread before it runs again.
+            vm.startFreeRun(guestDebug);
+        }
+    }
+
+    @Override
+    public void kill() {
+        Runnable pending;
+        synchronized (lock) {
+            vm.end(VmExit.killed());
+            currentStop = stopEventFor(vm.exitLocked());
+            if (round != null && round.event == null) {
+                round.event = currentStop;
+            }
+            completeIfStopped();
+            pending = takeReport();
+        }
+        deliverLater(pending);
+    }
+
+    /** Waits (lock held) until no vCPU thread is in the guest. */
+    private void awaitAllStopped() {
+        boolean interrupted = false;
+        while (anyRunning()) {
+            try {
+                lock.wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- threads ----
+
+    @Override
+    public TargetDescription description() {
+        return description;
+    }
+
+    @Override
+    public List<Integer> threads() {
+        List<Integer> ids = new ArrayList<>(runners.size());
+        for (VcpuRunner runner : runners) {
+            ids.add(runner.threadId());
+        }
+        return ids;
+    }
+
+    @Override
+    public String threadName(int thread) {
+        VcpuRunner runner = runnerOrNull(thread);
+        return runner == null ? "" : "vCPU " + runner.vcpu().index();
+    }
+
+    @Override
+    public String threadExtraInfo(int thread) {
+        VcpuRunner runner = runnerOrNull(thread);
+        if (runner == null) {
+            return "";
+        }
+        synchronized (lock) {
+            if (runner.running()) {
+                return "running";
+            }
+            String where;
+            try {
+                where = String.format("0x%x", registers.programCounter(runner.vcpu()));
+            } catch (HypervisorException e) {
+                where = "an unknown pc";
+            }
+            return (runner.halted() ? "halted at " : "stopped at ") + where;
+        }
+    }
+
+    private VcpuRunner runnerOrNull(int thread) {
+        int index = thread - 1;
+        return index >= 0 && index < runners.size() ? runners.get(index) : null;
+    }
+
+    private VcpuRunner stoppedRunner(int thread) throws TargetException {
+        VcpuRunner runner = runnerOrNull(thread);
+        if (runner == null) {
+            throw new TargetException(TargetException.EINVAL, "no thread " + thread);
+        }
+        if (runner.running()) {
+            throw new TargetException(TargetException.EPERM, "thread " + thread + " is running");
+        }
+        return runner;
+    }
+
+    // ---- registers ----
+
+    @Override
+    public byte[] readRegisters(int thread) throws TargetException {
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            try {
+                return registers.readAll(runner.vcpu());
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "reading the registers of thread " + thread + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void writeRegisters(int thread, byte[] values) throws TargetException {
+        if (values.length != description.gPacketSize()) {
+            throw new TargetException(TargetException.EINVAL, "registers are " + description.gPacketSize() + " bytes, got " + values.length);
+        }
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            writeAll(runner, values);
+        }
+    }
+
+    @Override
+    public byte[] readRegister(int thread, int regnum) throws TargetException {
+        checkRegnum(regnum);
+        byte[] all = readRegisters(thread);
+        int offset = description.offsetOf(regnum);
+        byte[] value = new byte[description.register(regnum).byteSize()];
+        System.arraycopy(all, offset, value, 0, value.length);
+        return value;
+    }
+
+    @Override
+    public void writeRegister(int thread, int regnum, byte[] value) throws TargetException {
+        checkRegnum(regnum);
+        int size = description.register(regnum).byteSize();
+        if (value.length != size) {
+            throw new TargetException(TargetException.EINVAL, description.register(regnum).name() + " is " + size + " bytes, got " + value.length);
+        }
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            byte[] all;
+            try {
+                all = registers.readAll(runner.vcpu());
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "reading the registers of thread " + thread + ": " + e.getMessage());
+            }
+            System.arraycopy(value, 0, all, description.offsetOf(regnum), size);
+            writeAll(runner, all);
+        }
+    }
+
+    private void checkRegnum(int regnum) throws TargetException {
+        if (regnum < 0 || regnum >= description.registers().size()) {
+            throw new TargetException(TargetException.EINVAL, "no register " + regnum);
+        }
+    }
+
+    /** Writes all registers; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    private void writeAll(VcpuRunner runner, byte[] all) throws TargetException {
+        try {
+            long pcBefore = registers.programCounter(runner.vcpu());
+            registers.writeAll(runner.vcpu(), all);
+            if (registers.programCounter(runner.vcpu()) != pcBefore) {
+                runner.clearHalted();
+                pendingStops.remove(runner);
+            }
+        } catch (HypervisorException | IllegalArgumentException e) {
+            throw new TargetException(TargetException.EIO, "writing the registers of " + runner + ": " + e.getMessage());
+        }
+    }
+
+    // ---- memory ----
+
+    @Override
+    public int readMemory(int thread, long address, byte[] buffer, int length) throws TargetException {
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            GuestMemory memory = vm.memory();
+            AddressTranslator.PagingState paging = paging(runner);
+            int done = 0;
+            while (done < length) {
+                Optional<Translation> t = translate(paging, address + done);
+                if (t.isEmpty()) {
+                    break;
+                }
+                long physical = t.get().physicalAddress();
+                int chunk = (int) Math.min(length - done, Math.min(t.get().bytesToPageEnd(), memory.size() - physical));
+                if (chunk <= 0) {
+                    break;
+                }
+                memory.read(physical, buffer, done, chunk);
+                unshadow(physical, buffer, done, chunk);
+                done += chunk;
+            }
+            return done;
+        }
+    }
+
+    @Override
+    public void writeMemory(int thread, long address, byte[] data) throws TargetException {
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            GuestMemory memory = vm.memory();
+            AddressTranslator.PagingState paging = paging(runner);
+            // Translate everything first: a write that cannot be completed changes nothing.
+            List<long[]> chunks = new ArrayList<>();
+            int done = 0;
+            while (done < data.length) {
+                Optional<Translation> t = translate(paging, address + done);
+                long physical = t.map(Translation::physicalAddress).orElse(-1L);
+                if (t.isEmpty() || !memory.contains(physical, 1)) {
+                    throw new TargetException(TargetException.EFAULT, String.format("0x%x is not mapped", address + done));
+                }
+                int chunk = (int) Math.min(data.length - done, Math.min(t.get().bytesToPageEnd(), memory.size() - physical));
+                chunks.add(new long[] {physical, done, chunk});
+                done += chunk;
+            }
+            for (long[] c : chunks) {
+                long physical = c[0];
+                int offset = (int) c[1];
+                int chunk = (int) c[2];
+                byte[] bytes = new byte[chunk];
+                System.arraycopy(data, offset, bytes, 0, chunk);
+                // Under a planted breakpoint the new byte becomes the saved original; the breakpoint stays.
+                for (int i = 0; i < chunk; i++) {
+                    ShadowByte s = shadow.get(physical + i);
+                    if (s != null) {
+                        s.original = bytes[i];
+                        bytes[i] = s.planted;
+                    }
+                }
+                memory.write(physical, bytes, 0, chunk);
+                breakpointInstruction.codePatched(vm, physical, chunk);
+            }
+        }
+    }
+
+    private AddressTranslator.PagingState paging(VcpuRunner runner) throws TargetException {
+        try {
+            return translator.capture(runner.vcpu());
+        } catch (HypervisorException e) {
+            throw new TargetException(TargetException.EIO, "reading the paging state of " + runner + ": " + e.getMessage());
+        }
+    }
+
+    private Optional<Translation> translate(AddressTranslator.PagingState paging, long address) {
+        try {
+            return translator.translate(paging, vm.memory(), address);
+        } catch (IndexOutOfBoundsException e) {
+            return Optional.empty(); // a page table outside RAM: not mapped
+        }
+    }
+
+    /** Puts back, in bytes just read from guest-physical {@code physical}, what our breakpoints replaced. */
+    private void unshadow(long physical, byte[] buffer, int offset, int length) {
+        if (shadow.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<Long, ShadowByte> e : shadow.entrySet()) {
+            long at = e.getKey() - physical;
+            if (at >= 0 && at < length) {
+                buffer[offset + (int) at] = e.getValue().original;
+            }
+        }
+    }
+
+    // ---- breakpoints ----
+
+    @Override
+    public boolean supports(BreakpointType type) {
+        // Data watchpoints are left to gdb (software watchpoints): debug-register ones never fire on
+        // some hosts (KVM-HERE.md), and gdb cannot tell a watchpoint that never fires from one that
+        // was not hit.
+        return type == BreakpointType.SOFTWARE || type == BreakpointType.HARDWARE;
+    }
+
+    @Override
+    public void insertBreakpoint(BreakpointType type, long address, int kind) throws TargetException {
+        synchronized (lock) {
+            if (type == BreakpointType.SOFTWARE) {
+                insertSoftware(address, kind);
+            } else if (type == BreakpointType.HARDWARE) {
+                insertHardware(address);
+            } else {
+                throw new TargetException(TargetException.EINVAL, type + " is not supported");
+            }
+        }
+    }
+
+    @Override
+    public void removeBreakpoint(BreakpointType type, long address, int kind) throws TargetException {
+        synchronized (lock) {
+            if (type == BreakpointType.SOFTWARE) {
+                SoftwareSite site = softwareBreakpoints.remove(address);
+                if (site != null) {
+                    unplant(site);
+                }
+            } else if (type == BreakpointType.HARDWARE) {
+                hardwareBreakpoints.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == address);
+            } else {
+                throw new TargetException(TargetException.EINVAL, type + " is not supported");
+            }
+        }
+    }
+
+    private void insertSoftware(long address, int kind) throws TargetException {
+        if (softwareBreakpoints.containsKey(address)) {
+            return;
+        }
+        byte[] instruction = breakpointInstruction.instruction(kind);
+        if (instruction == null) {
+            throw new TargetException(TargetException.EINVAL, "breakpoint kind " + kind + " is not valid here");
+        }
+        GuestMemory memory = vm.memory();
+        AddressTranslator.PagingState paging = paging(runners.get(0));
+        long[] physical = new long[instruction.length];
+        for (int i = 0; i < instruction.length; i++) {
+            Optional<Translation> t = translate(paging, address + i);
+            if (t.isEmpty() || !memory.contains(t.get().physicalAddress(), 1)) {
+                throw new TargetException(TargetException.EFAULT, String.format("cannot insert a breakpoint at 0x%x: not mapped", address));
+            }
+            physical[i] = t.get().physicalAddress();
+        }
+        byte[] one = new byte[1];
+        for (int i = 0; i < instruction.length; i++) {
+            ShadowByte s = shadow.get(physical[i]);
+            if (s != null) {
+                s.users++;
+            } else {
+                memory.read(physical[i], one, 0, 1);
+                shadow.put(physical[i], new ShadowByte(one[0], instruction[i]));
+            }
+            one[0] = instruction[i];
+            memory.write(physical[i], one, 0, 1);
+            breakpointInstruction.codePatched(vm, physical[i], 1);
+        }
+        softwareBreakpoints.put(address, new SoftwareSite(address, kind, physical));
+    }
+
+    /** Restores the bytes under a breakpoint that is going away. */
+    private void unplant(SoftwareSite site) {
+        GuestMemory memory = vm.memory();
+        byte[] one = new byte[1];
+        for (long physical : site.physical()) {
+            ShadowByte s = shadow.get(physical);
+            if (s == null || --s.users > 0) {
+                continue;
+            }
+            shadow.remove(physical);
+            one[0] = s.original;
+            memory.write(physical, one, 0, 1);
+            breakpointInstruction.codePatched(vm, physical, 1);
+        }
+    }
+
+    /** Puts the original bytes back under a breakpoint for a step-off, keeping it registered. */
+    private void lift(SoftwareSite site) {
+        placeBytes(site, true);
+    }
+
+    private void replant(SoftwareSite site) {
+        placeBytes(site, false);
+    }
+
+    private void placeBytes(SoftwareSite site, boolean original) {
+        byte[] one = new byte[1];
+        for (long physical : site.physical()) {
+            ShadowByte s = shadow.get(physical);
+            if (s != null) {
+                one[0] = original ? s.original : s.planted;
+                vm.memory().write(physical, one, 0, 1);
+                breakpointInstruction.codePatched(vm, physical, 1);
+            }
+        }
+    }
+
+    private void insertHardware(long address) throws TargetException {
+        HardwareSlot slot = new HardwareSlot(HardwareSlot.Kind.EXECUTE, address, 1);
+        if (hardwareBreakpoints.contains(slot)) {
+            return;
+        }
+        List<HardwareSlot> next = new ArrayList<>(hardwareBreakpoints);
+        next.add(slot);
+        if (!guestDebug.fits(next)) {
+            throw new TargetException(TargetException.ENOSPC, "no free hardware breakpoint slot (" + hardwareBreakpoints.size() + " in use)");
+        }
+        hardwareBreakpoints.add(slot);
+    }
+
+    private boolean hardwareBreakpointAt(long pc) {
+        for (HardwareSlot s : hardwareBreakpoints) {
+            if (s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == pc) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The guest-debug state a vCPU runs with. */
+    private DebugControl control(boolean step) {
+        return new DebugControl(step, !softwareBreakpoints.isEmpty(), step, hardwareBreakpoints);
+    }
+
+    /** The state for stepping off {@code pc}: a single step, without an execute slot there (it would fire first). */
+    private DebugControl controlSteppingOff(long pc) {
+        List<HardwareSlot> slots = new ArrayList<>(hardwareBreakpoints);
+        slots.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == pc);
+        return new DebugControl(true, !softwareBreakpoints.isEmpty(), true, slots);
+    }
+
+    // ---- running ----
+
+    @Override
+    public void resume(ResumeRequest request, StopListener listener) throws TargetException {
+        Runnable pending;
+        synchronized (lock) {
+            if (!attached) {
+                throw new TargetException(TargetException.EPERM, "no debugger is attached");
+            }
+            if (round != null) {
+                throw new TargetException(TargetException.EPERM, "the target is already running");
+            }
+            List<VcpuRunner> resumed = new ArrayList<>();
+            for (VcpuRunner runner : runners) {
+                if (request.actionFor(runner.threadId()) != null) {
+                    resumed.add(runner);
+                }
+            }
+            if (resumed.isEmpty()) {
+                throw new TargetException(TargetException.EINVAL, "the request resumes no thread");
+            }
+            Round r = new Round(request, listener);
+            VmExit exit = vm.exitLocked();
+            if (exit != null) {
+                r.event = stopEventFor(exit);
+            }
+            try {
+                for (VcpuRunner runner : resumed) {
+                    DebugStop kept = pendingStops.get(runner);
+                    if (kept == null || r.event != null) {
+                        continue; // once one is reported, the others wait for the next resume
+                    }
+                    pendingStops.remove(runner);
+                    if (stillStandsAt(runner, kept)) {
+                        r.event = signalFor(runner, kept);
+                    }
+                }
+                if (r.event == null && (!softwareBreakpoints.isEmpty() || !hardwareBreakpoints.isEmpty())) {
+                    for (VcpuRunner runner : resumed) {
+                        long pc = programCounter(runner);
+                        if (!runner.halted() && (softwareBreakpoints.containsKey(pc) || hardwareBreakpointAt(pc))) {
+                            r.stepOvers.add(new StepOver(runner, pc));
+                        }
+                    }
+                }
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "cannot resume: " + e.getMessage());
+            }
+            round = r;
+            advance(r);
+            pending = takeReport();
+        }
+        deliverLater(pending);
+    }
+
+    /** Starts the next step-off, or everyone, or reports; lock held. */
+    private void advance(Round r) {
+        if (r.event != null) {
+            completeIfStopped();
+            return;
+        }
+        StepOver next = r.stepOvers.poll();
+        if (next != null) {
+            r.steppingOver = next;
+            SoftwareSite site = softwareBreakpoints.get(next.pc());
+            if (site != null) {
+                lift(site);
+            }
+            next.runner().start(new VcpuRunner.Work(new ResumeRequest.Step(0), controlSteppingOff(next.pc()), guestDebug, classifier));
+            return;
+        }
+        for (VcpuRunner runner : runners) {
+            ResumeRequest.Action action = r.request.actionFor(runner.threadId());
+            if (action != null) {
+                boolean step = !(action instanceof ResumeRequest.Continue);
+                runner.start(new VcpuRunner.Work(action, control(step), guestDebug, classifier));
+            }
+        }
+    }
+
+    @Override
+    public void interrupt() {
+        Runnable pending;
+        synchronized (lock) {
+            Round r = round;
+            if (r == null || r.event != null) {
+                return;
+            }
+            int thread = r.steppingOver != null ? r.steppingOver.runner().threadId() : firstResumed(r);
+            r.event = new StopEvent.Signal(thread, StopEvent.SIGINT, new StopEvent.Plain());
+            kickAll();
+            completeIfStopped();
+            pending = takeReport();
+        }
+        deliverLater(pending);
+    }
+
+    @Override
+    public StopEvent currentStop() {
+        synchronized (lock) {
+            return currentStop;
+        }
+    }
+
+    @Override
+    public Runnable vcpuStopped(VcpuRunner runner, Outcome outcome) {
+        Round r = round;
+        if (r == null) {
+            // Stopped by attach (or left over from a detach): nothing to report.
+            if (outcome instanceof Outcome.Ended) {
+                vm.end(((Outcome.Ended) outcome).exit());
+            } else if (outcome instanceof Outcome.Debug) {
+                keepIfBreakpoint(runner, ((Outcome.Debug) outcome).stop());
+            }
+            return null;
+        }
+        if (r.steppingOver != null && r.steppingOver.runner() == runner) {
+            steppedOff(r, runner, outcome);
+        } else {
+            handle(r, runner, outcome);
+            completeIfStopped();
+        }
+        // The vCPU thread that stopped last reports, without a hand-off to another thread.
+        return takeReport();
+    }
+
+    /** The vCPU that stepped off a breakpoint is back: breakpoint in again, then on with the round. */
+    private void steppedOff(Round r, VcpuRunner runner, Outcome outcome) {
+        StepOver done = r.steppingOver;
+        r.steppingOver = null;
+        SoftwareSite site = softwareBreakpoints.get(done.pc());
+        if (site != null) {
+            replant(site);
+        }
+        boolean stepped = outcome instanceof Outcome.Halted
+                || (outcome instanceof Outcome.Debug && ((Outcome.Debug) outcome).stop().kind() == DebugStop.Kind.SINGLE_STEP);
+        if (stepped) {
+            ResumeRequest.Action action = r.request.actionFor(runner.threadId());
+            boolean finished = action instanceof ResumeRequest.Step
+                    || (action instanceof ResumeRequest.RangeStep && !inRange((ResumeRequest.RangeStep) action, programCounter(runner)))
+                    || (outcome instanceof Outcome.Halted && !(action instanceof ResumeRequest.Continue));
+            if (finished && r.event == null) {
+                r.event = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
+            }
+        } else {
+            handle(r, runner, outcome);
+        }
+        advance(r);
+    }
+
+    /** Turns a vCPU's stop into the round's event, or keeps it for later; lock held. */
+    private void handle(Round r, VcpuRunner runner, Outcome outcome) {
+        StopEvent candidate = null;
+        if (outcome instanceof Outcome.Halted) {
+            candidate = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
+        } else if (outcome instanceof Outcome.Debug) {
+            DebugStop stop = ((Outcome.Debug) outcome).stop();
+            if (stop.kind() == DebugStop.Kind.SOFTWARE_BREAKPOINT && !softwareBreakpoints.containsKey(stop.pc())) {
+                // The guest's own breakpoint instruction: give it back, as if no debugger were here.
+                Logger.debug("{}: trap at 0x{} is not one of ours; re-injecting it", runner, Long.toHexString(stop.pc()));
+                classifier.reinject(runner.vcpu(), stop);
+                if (r.event == null) {
+                    ResumeRequest.Action action = r.request.actionFor(runner.threadId());
+                    runner.start(new VcpuRunner.Work(action, control(!(action instanceof ResumeRequest.Continue)), guestDebug, classifier));
+                }
+                return;
+            }
+            if (r.event != null) {
+                keepIfBreakpoint(runner, stop);
+                return;
+            }
+            candidate = signalFor(runner, stop);
+        } else if (outcome instanceof Outcome.Ended) {
+            VmExit exit = ((Outcome.Ended) outcome).exit();
+            vm.end(exit);
+            candidate = stopEventFor(vm.exitLocked());
+        }
+        if (candidate != null && r.event == null) {
+            r.event = candidate;
+            kickAll();
+        }
+    }
+
+    private void keepIfBreakpoint(VcpuRunner runner, DebugStop stop) {
+        if (stop.kind() == DebugStop.Kind.SOFTWARE_BREAKPOINT || stop.kind() == DebugStop.Kind.HARDWARE_BREAKPOINT) {
+            pendingStops.put(runner, stop);
+        }
+    }
+
+    /** Whether a kept breakpoint hit still stands: the vCPU has not moved and the breakpoint is still there. */
+    private boolean stillStandsAt(VcpuRunner runner, DebugStop stop) {
+        if (programCounter(runner) != stop.pc()) {
+            return false;
+        }
+        return stop.kind() == DebugStop.Kind.SOFTWARE_BREAKPOINT ? softwareBreakpoints.containsKey(stop.pc()) : hardwareBreakpointAt(stop.pc());
+    }
+
+    /** Reports the round once it has an event and every vCPU is stopped; lock held. */
+    private void completeIfStopped() {
+        Round r = round;
+        if (r == null || r.event == null || r.steppingOver != null || anyRunning()) {
+            return;
+        }
+        round = null;
+        currentStop = r.event;
+        StopEvent event = r.event;
+        StopListener listener = r.listener;
+        report = () -> listener.stopped(event);
+    }
+
+    /** Takes the report a finished round left, if any; lock held. */
+    private Runnable takeReport() {
+        Runnable r = report;
+        report = null;
+        return r;
+    }
+
+    /** Delivers a report found outside a vCPU thread, on the reporter thread, so no caller sees its listener called from inside its own call. */
+    private void deliverLater(Runnable r) {
+        if (r != null) {
+            reporter.execute(r);
+        }
+    }
+
+    private boolean anyRunning() {
+        for (VcpuRunner runner : runners) {
+            if (runner.running()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void kickAll() {
+        for (VcpuRunner runner : runners) {
+            runner.kick();
+        }
+    }
+
+    private int firstResumed(Round r) {
+        for (VcpuRunner runner : runners) {
+            if (r.request.actionFor(runner.threadId()) != null) {
+                return runner.threadId();
+            }
+        }
+        return runners.get(0).threadId();
+    }
+
+    private long programCounter(VcpuRunner runner) {
+        return registers.programCounter(runner.vcpu());
+    }
+
+    private static boolean inRange(ResumeRequest.RangeStep range, long pc) {
+        return Long.compareUnsigned(pc, range.start()) >= 0 && Long.compareUnsigned(pc, range.end()) < 0;
+    }
+
+    private StopEvent.Signal signalFor(VcpuRunner runner, DebugStop stop) {
+        StopEvent.Reason reason;
+        switch (stop.kind()) {
+            case SOFTWARE_BREAKPOINT:
+                reason = new StopEvent.SoftwareBreak();
+                break;
+            case HARDWARE_BREAKPOINT:
+                reason = new StopEvent.HardwareBreak();
+                break;
+            default:
+                reason = new StopEvent.Plain();
+                break;
+        }
+        return new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, reason);
+    }
+
+    /** What gdb is told when the VM ends: {@code W} with the process status, or {@code X} with a signal. */
+    static StopEvent stopEventFor(VmExit exit) {
+        return exit.byGuest() ? new StopEvent.Exited(exit.status() & 0xFF) : new StopEvent.Terminated(exit.gdbSignal());
+    }
+}

@@ -1,0 +1,334 @@
+package org.kvmgdb.core.kvm;
+
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import org.kvmgdb.api.arch.DebugControl;
+import org.kvmgdb.api.arch.DebugStop;
+import org.kvmgdb.api.arch.GuestDebug;
+import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.core.target.ResumeRequest;
+import org.tinylog.Logger;
+
+/**
+ * The platform thread of one vCPU and its {@code KVM_RUN} loop. It serves port I/O and MMIO itself
+ * and comes back to its {@link RunControl} for everything else: a debug exit, {@code hlt} while
+ * stepping, the end of the VM, or a kick.
+ *
+ * <p>Kicking (KVM-HERE.md): the thread blocks {@link #KICK_SIGNAL} for itself and gives KVM a mask
+ * without it ({@code KVM_SET_SIGNAL_MASK}), so the signal can only arrive inside {@code KVM_RUN},
+ * which then returns {@code EINTR}; a kick sent while the thread is outside stays pending and makes
+ * the next {@code KVM_RUN} return at once, so none is lost. No handler is installed: the pending
+ * signal is taken off with {@code sigtimedwait} and a zero timeout.
+ *
+ * <p>State is guarded by {@link Vm#lock}, except what only this thread touches.
+ */
+final class VcpuRunner {
+    /** SIGRTMIN+3: real-time, so the JVM leaves it alone, and queued per thread. */
+    static final int KICK_SIGNAL = Sys.sigrtmin() + 3;
+
+    /**
+     * What to run.
+     *
+     * @param action     continue, step, or step within a range
+     * @param control    the guest-debug state to run with (applied only when it changed)
+     * @param guestDebug how to apply {@code control}; null when the VM has never been debugged
+     * @param classifier how to read debug exits; null when no debugger is attached
+     */
+    record Work(ResumeRequest.Action action, DebugControl control, GuestDebug guestDebug, StopClassifier classifier) {
+        boolean stepping() {
+            return !(action instanceof ResumeRequest.Continue);
+        }
+    }
+
+    private final Vm vm;
+    private final Vcpu vcpu;
+    private final Devices devices;
+    private final Object lock;
+    private final Thread thread;
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile int tid;
+    private volatile RuntimeException setupFailure;
+
+    // Guarded by lock.
+    private Work work;
+    private boolean running;
+    private volatile boolean stopRequested;
+    private boolean halted;
+    private boolean terminated;
+
+    // Only this thread.
+    private DebugControl applied = DebugControl.OFF;
+    private ByteBuffer kickSet;
+    private final ByteBuffer zeroTimeout = ByteBuffer.allocateDirect(LibC.TIMESPEC_SIZE);
+
+    VcpuRunner(Vm vm, Vcpu vcpu, Devices devices) {
+        this.vm = vm;
+        this.vcpu = vcpu;
+        this.devices = devices;
+        this.lock = vm.lock;
+        this.thread = new Thread(this::loop, "vcpu-" + vcpu.index());
+        thread.setDaemon(true);
+    }
+
+    /** Starts the thread and waits until it can be kicked. */
+    void startThread() {
+        thread.start();
+        try {
+            ready.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting " + vcpu, e);
+        }
+        if (setupFailure != null) {
+            throw setupFailure;
+        }
+    }
+
+    Vcpu vcpu() {
+        return vcpu;
+    }
+
+    /** GDB's thread id: vCPU index + 1. */
+    int threadId() {
+        return vcpu.index() + 1;
+    }
+
+    /** Whether the thread is in (or on its way into) the guest. Lock held. */
+    boolean running() {
+        return running;
+    }
+
+    /** Whether the vCPU executed {@code hlt} and waits for something that will never come. Lock held. */
+    boolean halted() {
+        return halted;
+    }
+
+    /** A debugger moved the vCPU (wrote its registers): it is no longer parked in {@code hlt}. Lock held. */
+    void clearHalted() {
+        halted = false;
+    }
+
+    /** Sends the thread into the guest with {@code work}. Lock held; the vCPU must be stopped. */
+    void start(Work next) {
+        if (running) {
+            throw new IllegalStateException(vcpu + " is already running");
+        }
+        if (terminated) {
+            return;
+        }
+        work = next;
+        running = true;
+        stopRequested = false;
+        lock.notifyAll();
+    }
+
+    /** Asks a running vCPU to stop; it reports {@link Outcome.Kicked} unless something else comes first. Lock held. */
+    void kick() {
+        if (!running || stopRequested) {
+            return;
+        }
+        stopRequested = true;
+        lock.notifyAll(); // a vCPU parked in hlt waits on the lock, not in KVM_RUN
+        Sys.tgkill(tid, KICK_SIGNAL);
+    }
+
+    /** Ends the thread (the VM is being closed). Lock held. */
+    void terminate() {
+        terminated = true;
+        if (running) {
+            kick();
+        }
+        lock.notifyAll();
+    }
+
+    void join() throws InterruptedException {
+        thread.join();
+    }
+
+    private void loop() {
+        try {
+            tid = Sys.gettid();
+            kickSet = Sys.sigset(KICK_SIGNAL);
+            ByteBuffer insideKvmRun = ByteBuffer.allocateDirect(LibC.SIGSET_T_SIZE).order(java.nio.ByteOrder.nativeOrder());
+            Sys.pthreadSigmask(LibC.SIG_BLOCK, kickSet, insideKvmRun);
+            Sys.removeSignal(insideKvmRun, KICK_SIGNAL);
+            vcpu.setSignalMask(insideKvmRun);
+        } catch (RuntimeException e) {
+            setupFailure = e;
+            ready.countDown();
+            return;
+        }
+        ready.countDown();
+        while (true) {
+            Work next;
+            synchronized (lock) {
+                while (!terminated && work == null) {
+                    waitOnLock();
+                }
+                if (terminated) {
+                    running = false;
+                    lock.notifyAll();
+                    return;
+                }
+                next = work;
+            }
+            Outcome outcome;
+            try {
+                outcome = execute(next);
+            } catch (RuntimeException e) {
+                Logger.error(e, "{} failed", vcpu);
+                outcome = new Outcome.Ended(VmExit.failed(vcpu + ": " + e.getMessage(), VmExit.GDB_SIGABRT));
+            }
+            Runnable afterwards = null;
+            synchronized (lock) {
+                work = null;
+                running = false;
+                try {
+                    afterwards = vm.control().vcpuStopped(this, outcome);
+                } catch (RuntimeException e) {
+                    Logger.error(e, "handling the stop of {} failed", vcpu);
+                }
+                lock.notifyAll();
+            }
+            if (afterwards != null) {
+                try {
+                    afterwards.run();
+                } catch (RuntimeException e) {
+                    Logger.error(e, "reporting the stop of {} failed", vcpu);
+                }
+            }
+        }
+    }
+
+    private Outcome execute(Work w) {
+        if (!w.control().equals(applied) && w.guestDebug() != null) {
+            w.guestDebug().apply(vcpu, w.control());
+            applied = w.control();
+        }
+        ByteBuffer run = vcpu.run();
+        while (true) {
+            synchronized (lock) {
+                if (halted) {
+                    // A halted vCPU has nothing to execute: a step ends at once, anything else waits for a kick.
+                    if (w.stepping()) {
+                        return new Outcome.Halted();
+                    }
+                    while (!stopRequested && !terminated) {
+                        waitOnLock();
+                    }
+                }
+            }
+            if (stopRequested) {
+                drainKicks();
+                return new Outcome.Kicked();
+            }
+            if (!vcpu.enter()) {
+                drainKicks(); // interrupted: loop to see whether someone wants us stopped
+                continue;
+            }
+            int reason = vcpu.exitReason();
+            switch (reason) {
+                case KvmIoctl.KVM_EXIT_IO: {
+                    VmExit exit = devices.portIo(run);
+                    if (exit != null) {
+                        return new Outcome.Ended(exit);
+                    }
+                    continue;
+                }
+                case KvmIoctl.KVM_EXIT_MMIO:
+                    devices.mmio(run);
+                    continue;
+                case KvmIoctl.KVM_EXIT_HLT:
+                    synchronized (lock) {
+                        halted = true;
+                    }
+                    if (w.stepping()) {
+                        return new Outcome.Halted();
+                    }
+                    continue; // parks at the top of the loop
+                case KvmIoctl.KVM_EXIT_INTR:
+                    continue;
+                default:
+                    break;
+            }
+            if (w.classifier() != null) {
+                Optional<DebugStop> stop = w.classifier().classify(vcpu, reason, vcpu.kvmRun());
+                if (stop.isPresent()) {
+                    if (stillInRange(w.action(), stop.get()) && !stopRequested) {
+                        continue;
+                    }
+                    return new Outcome.Debug(stop.get());
+                }
+            }
+            return new Outcome.Ended(failure(reason, run));
+        }
+    }
+
+    /** {@code vCont;r}: a single step that left the pc inside the range goes on stepping. */
+    private static boolean stillInRange(ResumeRequest.Action action, DebugStop stop) {
+        if (!(action instanceof ResumeRequest.RangeStep) || stop.kind() != DebugStop.Kind.SINGLE_STEP) {
+            return false;
+        }
+        ResumeRequest.RangeStep range = (ResumeRequest.RangeStep) action;
+        return Long.compareUnsigned(stop.pc(), range.start()) >= 0 && Long.compareUnsigned(stop.pc(), range.end()) < 0;
+    }
+
+    /** Real-time signals queue: take every pending kick, so none makes a later KVM_RUN return early. */
+    private void drainKicks() {
+        while (Sys.sigtimedwaitNow(kickSet, zeroTimeout) > 0) {
+            // taken
+        }
+    }
+
+    private VmExit failure(int reason, ByteBuffer run) {
+        String what;
+        switch (reason) {
+            case KvmIoctl.KVM_EXIT_SHUTDOWN:
+                return VmExit.shutdown(vcpu + ": KVM_EXIT_SHUTDOWN (the guest triple-faulted or shut the CPU down); the VM ends");
+            case KvmIoctl.KVM_EXIT_FAIL_ENTRY:
+                what = String.format("KVM_EXIT_FAIL_ENTRY, hardware_entry_failure_reason 0x%x (the CPU state is invalid)",
+                        run.getLong(KvmIoctl.Run.FAIL_ENTRY_REASON));
+                return VmExit.failed(vcpu + ": " + what + "; the VM ends", VmExit.GDB_SIGABRT);
+            case KvmIoctl.KVM_EXIT_INTERNAL_ERROR:
+                return VmExit.failed(vcpu + ": " + internalError(run) + "; the VM ends", VmExit.GDB_SIGILL);
+            case KvmIoctl.KVM_EXIT_SYSTEM_EVENT:
+                what = "KVM_EXIT_SYSTEM_EVENT type " + run.getInt(KvmIoctl.Run.SYSTEM_EVENT_TYPE);
+                return VmExit.shutdown(vcpu + ": " + what + "; the VM ends");
+            default:
+                what = KvmIoctl.exitName(reason) + (reason == KvmIoctl.KVM_EXIT_DEBUG ? " with no debugger to take it" : "");
+                return VmExit.failed(vcpu + ": unexpected " + what + "; the VM ends", VmExit.GDB_SIGABRT);
+        }
+    }
+
+    private static String internalError(ByteBuffer run) {
+        int suberror = run.getInt(KvmIoctl.Run.INTERNAL_SUBERROR);
+        int ndata = Math.min(run.getInt(KvmIoctl.Run.INTERNAL_NDATA), 16);
+        StringBuilder s = new StringBuilder("KVM_EXIT_INTERNAL_ERROR suberror ").append(suberror);
+        if (suberror == KvmIoctl.KVM_INTERNAL_ERROR_EMULATION) {
+            s.append(" (KVM could not emulate an instruction; on a PVM host that includes int3 with no debugger)");
+        }
+        if (ndata > 0) {
+            s.append(", data");
+            for (int i = 0; i < ndata; i++) {
+                s.append(String.format(" 0x%x", run.getLong(KvmIoctl.Run.INTERNAL_DATA + 8 * i)));
+            }
+        }
+        return s.toString();
+    }
+
+    private void waitOnLock() {
+        try {
+            lock.wait();
+        } catch (InterruptedException e) {
+            // vCPU threads are ended through terminate(), not interrupts; keep the flag for the record.
+            Thread.currentThread().interrupt();
+            terminated = true;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return vcpu.toString();
+    }
+}

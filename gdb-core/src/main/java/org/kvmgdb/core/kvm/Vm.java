@@ -1,0 +1,294 @@
+package org.kvmgdb.core.kvm;
+
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.kvmgdb.api.arch.BootState;
+import org.kvmgdb.api.arch.DebugControl;
+import org.kvmgdb.api.hypervisor.VmHandle;
+import org.kvmgdb.core.target.ResumeRequest;
+import org.tinylog.Logger;
+
+/**
+ * A KVM virtual machine as {@code kvmgdb run} makes it: RAM in one memory slot at guest-physical 0,
+ * a number of vCPUs each with its own platform thread, COM1 and the exit port (DESIGN.md, guest
+ * ABI). Without a debugger it simply runs ({@link #runUntilExit}); a {@link KvmTarget} takes control
+ * of the vCPU threads while a debugger is attached and gives it back on detach.
+ */
+public final class Vm implements VmHandle, AutoCloseable {
+    /** The low memory the VMM keeps for its boot structures (page tables, GDT); ELF segments may not go there. */
+    public static final long RESERVED_LOW_MEMORY = 64 * 1024;
+    /** {@code --memory}'s default. */
+    public static final long DEFAULT_MEMORY = 128L * 1024 * 1024;
+
+    /**
+     * @param memorySize   bytes of RAM, a multiple of 4 KiB and more than {@link #RESERVED_LOW_MEMORY}
+     * @param vcpuCount    vCPUs, at least one
+     * @param serialOutput where the bytes the guest writes to COM1 go (stdout in the product)
+     */
+    public record Config(long memorySize, int vcpuCount, OutputStream serialOutput) {
+        public Config {
+            Objects.requireNonNull(serialOutput, "serialOutput");
+            if (memorySize <= RESERVED_LOW_MEMORY || memorySize % 4096 != 0) {
+                throw new IllegalArgumentException("memory must be a multiple of 4 KiB above 64 KiB, was " + memorySize);
+            }
+            if (vcpuCount < 1) {
+                throw new IllegalArgumentException("at least one vCPU, was " + vcpuCount);
+            }
+        }
+    }
+
+    /** Guards the vCPU runners' states, the exit, and who is in control. */
+    final Object lock = new Object();
+
+    private final Kvm kvm;
+    private final int fd;
+    private final GuestMemory memory;
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<VcpuRunner> runners = new ArrayList<>();
+    private final Devices devices;
+    private final RunControl freeRun = this::freeRunStopped;
+
+    // Guarded by lock.
+    private RunControl control = freeRun;
+    private VmExit exit;
+    private boolean closed;
+
+    private Vm(Kvm kvm, int fd, GuestMemory memory, Devices devices) {
+        this.kvm = kvm;
+        this.fd = fd;
+        this.memory = memory;
+        this.devices = devices;
+    }
+
+    /** KVM_CREATE_VM, RAM, KVM_SET_USER_MEMORY_REGION, the vCPUs and their threads (idle until started). */
+    static Vm create(Kvm kvm, Config config) {
+        int maxVcpus = Math.max(kvm.checkExtension(KvmIoctl.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmIoctl.KVM_CAP_NR_VCPUS));
+        if (maxVcpus > 0 && config.vcpuCount() > maxVcpus) {
+            throw new IllegalArgumentException("this KVM runs at most " + maxVcpus + " vCPUs per VM, " + config.vcpuCount() + " asked");
+        }
+        int vmFd = kvm.systemIoctl(KvmIoctl.KVM_CREATE_VM, 0);
+        GuestMemory memory = null;
+        Vm vm = null;
+        try {
+            memory = GuestMemory.allocate(config.memorySize());
+            vm = new Vm(kvm, vmFd, memory, new Devices(config.serialOutput()));
+            vm.addMemorySlot(0, 0, memory);
+            for (int i = 0; i < config.vcpuCount(); i++) {
+                Vcpu vcpu = Vcpu.create(vm, vmFd, i, kvm.vcpuMmapSize());
+                vm.vcpus.add(vcpu);
+            }
+            for (Vcpu vcpu : vm.vcpus) {
+                VcpuRunner runner = new VcpuRunner(vm, vcpu, vm.devices);
+                vm.runners.add(runner);
+                runner.startThread();
+            }
+            Logger.debug("VM created: {} bytes of RAM, {} vCPU(s)", config.memorySize(), config.vcpuCount());
+            return vm;
+        } catch (RuntimeException e) {
+            if (vm != null) {
+                vm.close();
+            } else {
+                if (memory != null) {
+                    memory.unmap();
+                }
+                Sys.close(vmFd);
+            }
+            throw e;
+        }
+    }
+
+    private void addMemorySlot(int slot, long guestPhysical, GuestMemory ram) {
+        ByteBuffer region = org.kvmgdb.api.hypervisor.VcpuHandle.buffer(KvmIoctl.MemoryRegion.SIZE);
+        region.putInt(KvmIoctl.MemoryRegion.SLOT, slot)
+                .putInt(KvmIoctl.MemoryRegion.FLAGS, 0)
+                .putLong(KvmIoctl.MemoryRegion.GUEST_PHYS_ADDR, guestPhysical)
+                .putLong(KvmIoctl.MemoryRegion.MEMORY_SIZE, ram.size())
+                .putLong(KvmIoctl.MemoryRegion.USERSPACE_ADDR, ram.hostAddress());
+        Sys.ioctl(fd, KvmIoctl.KVM_SET_USER_MEMORY_REGION, region);
+    }
+
+    /**
+     * Writes the architecture's boot structures into the reserved low memory and sets every vCPU's
+     * registers for the guest ABI, entering at {@code entryPoint}.
+     */
+    public void boot(BootState bootState, long entryPoint) {
+        BootState.BootParameters parameters = new BootState.BootParameters(entryPoint, vcpus.size(), memory.size(), RESERVED_LOW_MEMORY);
+        bootState.prepareMemory(memory, parameters);
+        for (Vcpu vcpu : vcpus) {
+            bootState.boot(vcpu, parameters);
+        }
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    public List<Vcpu> vcpus() {
+        return Collections.unmodifiableList(vcpus);
+    }
+
+    List<VcpuRunner> runners() {
+        return runners;
+    }
+
+    @Override
+    public int checkExtension(int capability) {
+        return Sys.ioctl(fd, KvmIoctl.KVM_CHECK_EXTENSION, capability);
+    }
+
+    @Override
+    public int ioctl(long request, ByteBuffer arg) {
+        return Sys.ioctl(fd, request, arg);
+    }
+
+    @Override
+    public int systemIoctl(long request, ByteBuffer arg) {
+        return kvm.systemIoctl(request, arg);
+    }
+
+    /** Lets every stopped vCPU run freely, no debugger involved (the {@code kvmgdb run} without {@code --gdb} case). */
+    public void start() {
+        synchronized (lock) {
+            if (control != freeRun) {
+                throw new IllegalStateException("a debugger controls this VM");
+            }
+            startFreeRun(null);
+        }
+    }
+
+    /**
+     * Starts every stopped vCPU with debugging off. Lock held.
+     *
+     * @param guestDebug the architecture's guest debug, to switch debugging off on vCPUs that had it; may be null
+     */
+    void startFreeRun(org.kvmgdb.api.arch.GuestDebug guestDebug) {
+        control = freeRun;
+        if (exit != null) {
+            return;
+        }
+        VcpuRunner.Work work = new VcpuRunner.Work(new ResumeRequest.Continue(0), DebugControl.OFF, guestDebug, null);
+        for (VcpuRunner runner : runners) {
+            if (!runner.running()) {
+                runner.start(work);
+            }
+        }
+    }
+
+    /** Starts the VM and waits for it to end. */
+    public VmExit runUntilExit() throws InterruptedException {
+        start();
+        return awaitExit();
+    }
+
+    /** Waits until the VM ends, however that happens, and every vCPU has left the guest; says how it ended. */
+    public VmExit awaitExit() throws InterruptedException {
+        synchronized (lock) {
+            while (exit == null || anyRunning()) {
+                lock.wait();
+            }
+            return exit;
+        }
+    }
+
+    private boolean anyRunning() {
+        for (VcpuRunner runner : runners) {
+            if (runner.running()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How the VM ended, if it has. */
+    public Optional<VmExit> exit() {
+        synchronized (lock) {
+            return Optional.ofNullable(exit);
+        }
+    }
+
+    /** Ends the guest now: every vCPU stops for good. */
+    public void kill() {
+        synchronized (lock) {
+            end(VmExit.killed());
+        }
+    }
+
+    RunControl control() {
+        return control;
+    }
+
+    void setControl(RunControl newControl) {
+        control = newControl;
+    }
+
+    /** Records how the VM ended (the first ending wins) and stops every vCPU. Lock held. */
+    void end(VmExit how) {
+        if (exit == null) {
+            exit = how;
+            if (how.byGuest()) {
+                Logger.debug(how.description());
+            } else if (how.kind() == VmExit.Kind.KILLED) {
+                Logger.info(how.description());
+            } else {
+                Logger.error(how.description()); // the one line that says why the VM is gone
+            }
+        }
+        for (VcpuRunner runner : runners) {
+            runner.kick();
+        }
+        lock.notifyAll();
+    }
+
+    /** Whether the VM has ended. Lock held. */
+    VmExit exitLocked() {
+        return exit;
+    }
+
+    private Runnable freeRunStopped(VcpuRunner runner, Outcome outcome) {
+        if (outcome instanceof Outcome.Ended) {
+            end(((Outcome.Ended) outcome).exit());
+        } else if (outcome instanceof Outcome.Debug) {
+            end(VmExit.failed(runner + ": debug exit " + ((Outcome.Debug) outcome).stop() + " with no debugger attached; the VM ends",
+                    VmExit.GDB_SIGABRT));
+        }
+        // Kicked: someone (a debugger attaching, the VM ending) wanted it stopped; it waits for orders.
+        return null;
+    }
+
+    /** Stops the vCPU threads and releases the vCPUs, the RAM and the VM. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (exit == null) {
+                exit = VmExit.killed();
+            }
+            for (VcpuRunner runner : runners) {
+                runner.terminate();
+            }
+            lock.notifyAll();
+        }
+        for (VcpuRunner runner : runners) {
+            try {
+                runner.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (Vcpu vcpu : vcpus) {
+            vcpu.close();
+        }
+        memory.unmap();
+        Sys.close(fd);
+    }
+}

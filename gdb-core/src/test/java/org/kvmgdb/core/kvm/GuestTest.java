@@ -1,0 +1,60 @@
+package org.kvmgdb.core.kvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.kvmgdb.core.elf.ElfException;
+import org.kvmgdb.core.target.StopEvent;
+
+/** The launcher's path from a file name to a booted guest. */
+class GuestTest {
+
+    @Test
+    void bootsTheElfAndRunsItWithoutADebugger() throws Exception {
+        TestGuest.assumeKvm();
+        ByteArrayOutputStream serial = new ByteArrayOutputStream();
+        try (Guest guest = Guest.boot(TestGuest.elf(), List.of(X86ForTests.provider()), new Vm.Config(Vm.DEFAULT_MEMORY, 1, serial))) {
+            assertEquals("x86-64", guest.architecture().id());
+            VmExit exit = guest.vm().runUntilExit();
+            assertEquals(TestGuest.EXIT_STATUS, exit.status());
+            assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void aDebuggerFindsEveryVcpuAtTheEntryPoint() throws Exception {
+        TestGuest.assumeKvm();
+        try (Guest guest = Guest.boot(TestGuest.elf(), List.of(X86ForTests.provider()), new Vm.Config(Vm.DEFAULT_MEMORY, 3, new ByteArrayOutputStream()))) {
+            KvmTarget target = guest.debugTarget();
+            target.attach();
+            assertEquals(new StopEvent.Signal(1, StopEvent.SIGTRAP, new StopEvent.Plain()), target.currentStop());
+            assertEquals(List.of(1, 2, 3), target.threads());
+            assertTrue(guest.debugTarget() == target, "one target per guest");
+        }
+    }
+
+    @Test
+    void elfProblemsAreRefusedWithTheirOneLineReason(@TempDir Path dir) throws Exception {
+        Path script = dir.resolve("guest.sh");
+        Files.writeString(script, "#!/bin/sh\n");
+        ElfException notElf = assertThrows(ElfException.class,
+                () -> Guest.boot(script, List.of(X86ForTests.provider()), new Vm.Config(Vm.DEFAULT_MEMORY, 1, new ByteArrayOutputStream())));
+        assertTrue(notElf.getMessage().contains("not an ELF file"), notElf.getMessage());
+
+        ElfException tooSmall = assertThrows(ElfException.class,
+                () -> Guest.boot(TestGuest.elf(), List.of(X86ForTests.provider()), new Vm.Config(1 << 20, 1, new ByteArrayOutputStream())));
+        assertTrue(tooSmall.getMessage().contains("outside RAM"), tooSmall.getMessage());
+
+        ElfException noArch = assertThrows(ElfException.class,
+                () -> Guest.boot(TestGuest.elf(), List.of(), new Vm.Config(Vm.DEFAULT_MEMORY, 1, new ByteArrayOutputStream())));
+        assertTrue(noArch.getMessage().contains("EM_X86_64 = 62"), noArch.getMessage());
+    }
+}

@@ -1,0 +1,398 @@
+package org.kvmgdb.core.kvm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.kvmgdb.core.target.BreakpointType;
+import org.kvmgdb.core.target.ResumeRequest;
+import org.kvmgdb.core.target.StopEvent;
+import org.kvmgdb.core.target.TargetException;
+
+/**
+ * {@link KvmTarget} debugging the real test guest on /dev/kvm with the real x86-64 plugin. On a
+ * PVM host (KVM-HERE.md) the software breakpoint hits arrive as KVM_EXIT_INTERNAL_ERROR at the
+ * planted 0xCC; on hardware KVM as KVM_EXIT_DEBUG with #BP: the same tests cover both.
+ */
+class KvmTargetTest {
+    private static final int T1 = 1, T2 = 2;
+    private static final StopEvent.Plain PLAIN = new StopEvent.Plain();
+    private static Kvm kvm;
+
+    private final ByteArrayOutputStream serial = new ByteArrayOutputStream();
+    private Vm vm;
+    private KvmTarget target;
+
+    @BeforeAll
+    static void openKvm() {
+        TestGuest.assumeKvm();
+        kvm = Kvm.open();
+    }
+
+    @AfterAll
+    static void closeKvm() {
+        if (kvm != null) {
+            kvm.close();
+        }
+    }
+
+    @AfterEach
+    void closeVm() {
+        if (vm != null) {
+            vm.close();
+        }
+    }
+
+    /** The -S case: the VM is booted but never started before the debugger attaches. */
+    private void attachBeforeFirstInstruction(int vcpus, int mode) throws Exception {
+        vm = TestGuest.boot(kvm, vcpus, serial, mode);
+        target = new KvmTarget(vm, X86ForTests.provider());
+        target.attach();
+    }
+
+    private StopEvent resume(ResumeRequest request) throws Exception {
+        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
+        target.resume(request, stop::complete);
+        return stop.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
+    }
+
+    private StopEvent continueAll() throws Exception {
+        return resume(ResumeRequest.all(new ResumeRequest.Continue(0)));
+    }
+
+    private StopEvent step(int thread) throws Exception {
+        return resume(new ResumeRequest(Map.of(thread, new ResumeRequest.Step(0)), null));
+    }
+
+    private long register(int thread, String name) throws TargetException {
+        int regnum = target.description().register(name).orElseThrow().regnum();
+        return TestGuest.le64(target.readRegister(thread, regnum), 0);
+    }
+
+    private long rip(int thread) throws TargetException {
+        return register(thread, "rip");
+    }
+
+    private byte[] read(long address, int length) throws TargetException {
+        byte[] buffer = new byte[length];
+        assertEquals(length, target.readMemory(T1, address, buffer, length));
+        return buffer;
+    }
+
+    /** Guest-physical bytes as they really are (the guest is identity-mapped), breakpoints included. */
+    private byte[] raw(long address, int length) {
+        byte[] b = new byte[length];
+        vm.memory().read(address, b, 0, length);
+        return b;
+    }
+
+    private static StopEvent.Signal trap(int thread, StopEvent.Reason reason) {
+        return new StopEvent.Signal(thread, StopEvent.SIGTRAP, reason);
+    }
+
+    @Test
+    void withDashSEveryVcpuWaitsAtTheEntryPoint() throws Exception {
+        attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
+
+        assertEquals(trap(T1, PLAIN), target.currentStop());
+        assertEquals(List.of(T1, T2), target.threads());
+        assertEquals(TestGuest.address("_start"), rip(T1));
+        assertEquals(TestGuest.address("_start"), rip(T2));
+        assertEquals(1, register(T2, "rdi"), "vCPU 1 is told its index");
+        assertEquals("vCPU 1", target.threadName(T2));
+        assertEquals("", serial.toString(StandardCharsets.US_ASCII), "nothing ran yet");
+    }
+
+    @Test
+    void aStepExecutesExactlyOneInstruction() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long entry = TestGuest.address("_start");
+        assertEquals(0x55, read(entry, 1)[0] & 0xFF, "_start begins with push %rbp (gcc -O0)");
+        long rsp = register(T1, "rsp");
+
+        assertEquals(trap(T1, PLAIN), step(T1));
+
+        assertEquals(entry + 1, rip(T1));
+        assertEquals(rsp - 8, register(T1, "rsp"), "the push happened");
+        assertEquals(trap(T1, PLAIN), target.currentStop());
+    }
+
+    @Test
+    void aSoftwareBreakpointStopsEveryCallAndTheGuestExitsOnceItIsRemoved() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(add, rip(T1));
+        assertEquals(1, register(T1, "rdi"), "first call: add(1, 10)");
+
+        // Continuing from the breakpoint steps off it and puts it back: the next call stops too.
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(add, rip(T1));
+        assertEquals(2, register(T1, "rdi"), "second call: add(2, 20)");
+
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1); // idempotent
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+        assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), target.currentStop());
+    }
+
+    @Test
+    void steppingOffABreakpointExecutesTheOriginalInstructionAndKeepsTheBreakpoint() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long add = TestGuest.address("add");
+        byte original = raw(add, 1)[0];
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1); // idempotent: still one breakpoint
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        long rsp = register(T1, "rsp");
+
+        assertEquals(trap(T1, PLAIN), step(T1));
+
+        assertEquals(add + 1, rip(T1), "one instruction (push %rbp) further");
+        assertEquals(rsp - 8, register(T1, "rsp"));
+        assertEquals((byte) 0xCC, raw(add, 1)[0], "the int3 is back in guest memory");
+        assertEquals(original, read(add, 1)[0], "and still hidden from memory reads");
+
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(original, raw(add, 1)[0]);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+    }
+
+    @Test
+    void aRangeStepRunsUntilThePcLeavesTheRange() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        long returnAddress = TestGuest.le64(read(register(T1, "rsp"), 8), 0);
+
+        // vCont;r over all of add(), starting on its breakpoint: steps off it, then on to the return.
+        ResumeRequest.RangeStep range = new ResumeRequest.RangeStep(add, add + TestGuest.size("add"));
+        assertEquals(trap(T1, PLAIN), resume(new ResumeRequest(Map.of(T1, range), null)));
+
+        assertEquals(returnAddress, rip(T1), "stopped at the first instruction outside add(): the return address");
+        assertEquals(11, register(T1, "rax"), "add(1, 10) returned");
+    }
+
+    @Test
+    void aHardwareBreakpointStopsAtTheFunctionAndContinuesPastIt() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        assertTrue(target.supports(BreakpointType.HARDWARE));
+        long scale = TestGuest.address("scale");
+        byte original = raw(scale, 1)[0];
+        target.insertBreakpoint(BreakpointType.HARDWARE, scale, 1);
+
+        assertEquals(trap(T1, new StopEvent.HardwareBreak()), continueAll());
+        assertEquals(scale, rip(T1));
+        assertEquals(original, raw(scale, 1)[0], "a hardware breakpoint does not touch memory");
+
+        // Still inserted: continuing must get past it (scale runs once) and let the guest end.
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+    }
+
+    @Test
+    void hardwareBreakpointSlotsRunOut() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long base = TestGuest.address("add");
+        for (int i = 0; i < 4; i++) {
+            target.insertBreakpoint(BreakpointType.HARDWARE, base + i, 1);
+        }
+        TargetException full = assertThrows(TargetException.class, () -> target.insertBreakpoint(BreakpointType.HARDWARE, base + 4, 1));
+        assertEquals(TargetException.ENOSPC, full.errno());
+        target.removeBreakpoint(BreakpointType.HARDWARE, base, 1);
+        target.insertBreakpoint(BreakpointType.HARDWARE, base + 4, 1);
+    }
+
+    @Test
+    void interruptStopsASpinningGuestWhichThenRunsOnToItsEnd() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_SPIN);
+        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
+        target.resume(ResumeRequest.all(new ResumeRequest.Continue(0)), stop::complete);
+        long counter = TestGuest.address("spin_count");
+        while (TestGuest.le64(raw(counter, 8), 0) < 100) {
+            Thread.onSpinWait(); // the guest is counting
+        }
+        assertFalse(stop.isDone());
+
+        target.interrupt();
+
+        assertEquals(new StopEvent.Signal(T1, StopEvent.SIGINT, PLAIN), stop.get(60, TimeUnit.SECONDS));
+        long spin = TestGuest.address("spin");
+        long pc = rip(T1);
+        assertTrue(pc >= spin && pc < spin + TestGuest.size("spin"), String.format("pc 0x%x is in spin()", pc));
+        long stopped = TestGuest.le64(read(counter, 8), 0);
+        assertEquals(stopped, TestGuest.le64(read(counter, 8), 0));
+
+        target.writeMemory(T1, TestGuest.address("stop_spinning"), TestGuest.le32(1));
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+    }
+
+    @Test
+    void interruptStopsAHaltedGuestAndAStepThereEndsAtOnce() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_HALT);
+        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
+        target.resume(ResumeRequest.all(new ResumeRequest.Continue(0)), stop::complete);
+        VcpuRunner runner = vm.runners().get(0);
+        while (!halted(runner)) {
+            Thread.onSpinWait();
+        }
+
+        target.interrupt();
+
+        assertEquals(new StopEvent.Signal(T1, StopEvent.SIGINT, PLAIN), stop.get(60, TimeUnit.SECONDS));
+        long halt = TestGuest.address("halt_forever");
+        long pc = rip(T1);
+        assertTrue(pc > halt && pc < halt + TestGuest.size("halt_forever"), String.format("pc 0x%x is in halt_forever()", pc));
+        assertTrue(target.threadExtraInfo(T1).startsWith("halted at "), target.threadExtraInfo(T1));
+        // A halted vCPU has no instruction to execute: the step reports at once, the pc where it was.
+        assertEquals(trap(T1, PLAIN), step(T1));
+        assertEquals(pc, rip(T1));
+    }
+
+    private boolean halted(VcpuRunner runner) {
+        synchronized (vm.lock) {
+            return runner.halted();
+        }
+    }
+
+    @Test
+    void detachRemovesBreakpointsAndTheGuestFinishesWithItsOwnStatus() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long add = TestGuest.address("add");
+        byte original = raw(add, 1)[0];
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        target.insertBreakpoint(BreakpointType.HARDWARE, TestGuest.address("scale"), 1);
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+
+        target.detach();
+
+        VmExit exit = vm.awaitExit();
+        assertEquals(VmExit.Kind.EXIT_PORT, exit.kind(), exit.description());
+        assertEquals(TestGuest.EXIT_STATUS, exit.status());
+        assertEquals(original, raw(add, 1)[0]);
+        assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aNewDebuggerCanAttachToAGuestThatRunsFreely() throws Exception {
+        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_SPIN);
+        vm.start();
+        long counter = TestGuest.address("spin_count");
+        while (TestGuest.le64(raw(counter, 8), 0) < 100) {
+            Thread.onSpinWait();
+        }
+        target = new KvmTarget(vm, X86ForTests.provider());
+
+        target.attach();
+
+        assertEquals(trap(T1, PLAIN), target.currentStop());
+        long stopped = TestGuest.le64(read(counter, 8), 0);
+        assertEquals(stopped, TestGuest.le64(raw(counter, 8), 0), "stopped means stopped");
+        target.writeMemory(T1, TestGuest.address("stop_spinning"), TestGuest.le32(1));
+        target.detach();
+        assertEquals(TestGuest.EXIT_STATUS, vm.awaitExit().status());
+    }
+
+    @Test
+    void memoryReadsNeverShowInsertedBreakpointsAndWritesUnderThemAreKept() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        long add = TestGuest.address("add");
+        byte[] before = read(add - 2, 8);
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+
+        assertArrayEquals(before, read(add - 2, 8));
+        assertEquals((byte) 0xCC, raw(add, 1)[0]);
+
+        target.writeMemory(T1, add, new byte[] {(byte) 0x90});
+        assertEquals((byte) 0x90, read(add, 1)[0], "the debugger sees what it wrote");
+        assertEquals((byte) 0xCC, raw(add, 1)[0], "the breakpoint stays planted");
+
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals((byte) 0x90, raw(add, 1)[0], "removing it leaves the written byte");
+    }
+
+    @Test
+    void aReadRunningIntoUnmappedMemoryReturnsTheBytesBeforeIt() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        byte[] buffer = new byte[16];
+
+        assertEquals(4, target.readMemory(T1, TestGuest.RAM - 4, buffer, 16), "RAM ends, and the identity map with it");
+        assertEquals(0, target.readMemory(T1, TestGuest.RAM + 0x1000, buffer, 16));
+        assertEquals(0, target.readMemory(T1, 0x8000_0000_0000_0000L, buffer, 16), "not canonical");
+        TargetException e = assertThrows(TargetException.class, () -> target.writeMemory(T1, TestGuest.RAM - 2, new byte[4]));
+        assertEquals(TargetException.EFAULT, e.errno());
+        assertArrayEquals(new byte[2], raw(TestGuest.RAM - 2, 2), "a failed write changes nothing");
+        assertThrows(TargetException.class, () -> target.insertBreakpoint(BreakpointType.SOFTWARE, TestGuest.RAM + 16, 1));
+    }
+
+    @Test
+    void registersWrittenAreReadBackAndMovingThePcMovesTheGuest() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        int rax = target.description().register("rax").orElseThrow().regnum();
+        byte[] value = {1, 2, 3, 4, 5, 6, 7, 8};
+        target.writeRegister(T1, rax, value);
+        assertArrayEquals(value, target.readRegister(T1, rax));
+
+        byte[] all = target.readRegisters(T1);
+        assertEquals(target.description().gPacketSize(), all.length);
+        int rip = target.description().register("rip").orElseThrow().regnum();
+        long haltForever = TestGuest.address("halt_forever");
+        for (int i = 0; i < 8; i++) {
+            all[target.description().offsetOf(rip) + i] = (byte) (haltForever >>> (8 * i));
+        }
+        target.writeRegisters(T1, all);
+        assertEquals(haltForever, rip(T1));
+        assertEquals(trap(T1, PLAIN), step(T1));
+        assertTrue(rip(T1) > haltForever, "the step ran from where the pc was put");
+    }
+
+    @Test
+    void allStopHoldsEveryVcpuAndEachKeepsItsOwnState() throws Exception {
+        attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+
+        long secondaryCount = TestGuest.address("secondary_count") + 8; // secondary_count[1]
+        long count = TestGuest.le64(read(secondaryCount, 8), 0);
+        Thread.sleep(50);
+        assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped too");
+        long secondary = TestGuest.address("secondary");
+        long pc2 = rip(T2);
+        assertTrue(pc2 >= secondary && pc2 < secondary + TestGuest.size("secondary"), String.format("vCPU 1 at 0x%x, in secondary()", pc2));
+
+        // Scheduler locking: only vCPU 1 steps; vCPU 0 stays on its breakpoint.
+        assertEquals(trap(T2, PLAIN), step(T2));
+        assertEquals(add, rip(T1));
+        assertTrue(rip(T2) != pc2);
+
+        // Only vCPU 0 steps: off the breakpoint, one instruction.
+        assertEquals(trap(T1, PLAIN), step(T1));
+        assertEquals(add + 1, rip(T1));
+    }
+
+    @Test
+    void killEndsTheGuest() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        target.kill();
+        VmExit exit = vm.awaitExit();
+        assertEquals(VmExit.Kind.KILLED, exit.kind());
+        assertEquals(new StopEvent.Terminated(9), continueAll());
+    }
+}
