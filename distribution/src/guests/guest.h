@@ -70,10 +70,13 @@ static inline __attribute__((noreturn)) void park(void) {
     __asm__(".section .text.entry, \"ax\"\n"                                     \
             ".global _start\n"                                                   \
             "_start:\n"                                                          \
+            "  .cfi_startproc\n"                                                 \
+            "  .cfi_undefined rip\n"  /* the outermost frame: unwinding ends here */ \
             "  xor %rbp, %rbp\n"                                                 \
             "  call " #main_fn "\n"                                              \
             "1: hlt\n"                                                           \
             "  jmp 1b\n"                                                         \
+            "  .cfi_endproc\n"                                                   \
             ".previous\n")
 
 #endif

@@ -1,19 +1,133 @@
 package org.kvmgdb.launcher;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.transport.Listener;
+import org.kvmgdb.api.transport.TransportAddress;
+import org.kvmgdb.core.elf.ElfException;
+import org.kvmgdb.core.elf.ElfImage;
+import org.kvmgdb.core.kvm.Guest;
+import org.kvmgdb.core.kvm.KvmUnavailableException;
+import org.kvmgdb.core.kvm.Vm;
+import org.kvmgdb.core.kvm.VmExit;
+import org.kvmgdb.core.registry.ProviderRegistry;
+import org.kvmgdb.core.registry.RegistryException;
+import org.kvmgdb.core.server.GdbServer;
+import org.kvmgdb.core.session.SessionOptions;
+import org.tinylog.Logger;
+
 /**
- * Runs guests on KVM. Not yet: the VMM arrives with issue 3, and this is where it is wired in.
+ * Runs guests on KVM: reads the ELF, picks its architecture from the registry, boots the VM,
+ * serves gdb when asked and waits for the guest to end. The order gives the exit statuses of
+ * DESIGN.md: a bad ELF is reported (2) before {@code /dev/kvm} is opened (3), and nothing runs
+ * until both are fine.
  */
 public final class KvmGuestRunner implements GuestRunner {
+    /** How long a debugger gets to read the exit stop reply and hang up before the launcher exits anyway. */
+    private static final long SESSION_DRAIN_SECONDS = 5;
 
-    @Override
-    public int runGuest(RunConfiguration configuration) {
-        System.err.println("kvmgdb: running guests arrives with issue 3");
-        return ExitStatus.FAILURE;
+    private final PrintStream err;
+    private final OutputStream serial;
+
+    public KvmGuestRunner() {
+        // COM1 goes straight to fd 1, unbuffered, so guest output appears as it is written.
+        this(System.err, new FileOutputStream(FileDescriptor.out));
+    }
+
+    KvmGuestRunner(PrintStream err, OutputStream serial) {
+        this.err = err;
+        this.serial = serial;
     }
 
     @Override
-    public int runDemo(DemoConfiguration configuration) {
-        System.err.println("kvmgdb: the demo guest arrives with issue 3");
-        return ExitStatus.FAILURE;
+    public int runGuest(RunConfiguration c) {
+        return run(c.guest(), c.gdb(), c.waitForDebugger(), c.cpus(), c.memoryBytes(), c.logPackets(), c.registry(), null);
+    }
+
+    @Override
+    public int runDemo(DemoConfiguration c) {
+        return new DemoSession(this, c, err).run();
+    }
+
+    /**
+     * Boots and runs one guest.
+     *
+     * @param announced called with the bound listener and the VM once gdb can connect (the demo starts gdb there); may be null
+     */
+    int run(Path elf, Optional<TransportAddress> gdb, boolean waitForDebugger, int cpus, long memory, boolean logPackets,
+            ProviderRegistry registry, BiConsumer<Listener, Vm> announced) {
+        ElfImage image;
+        ArchitectureProvider arch;
+        try {
+            image = ElfImage.read(elf);
+            arch = registry.architectureForElfMachine(image.machine()).provider();
+        } catch (ElfException | RegistryException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.USAGE;
+        }
+        try (Guest guest = Guest.boot(image, arch, new Vm.Config(memory, cpus, serial))) {
+            GdbServer server = null;
+            CountDownLatch sessionEnded = new CountDownLatch(1);
+            try {
+                if (gdb.isPresent()) {
+                    Listener listener = gdb.get().bind();
+                    server = new GdbServer(listener, guest.debugTarget(), new SessionOptions(logPackets));
+                    server.onSessionEnd(end -> sessionEnded.countDown());
+                    server.start();
+                    err.println("kvmgdb: waiting for gdb on " + listener.describe() + " (in gdb: target remote "
+                            + listener.gdbTarget() + ")" + (waitForDebugger ? "; every vCPU is stopped before its first instruction" : ""));
+                    if (announced != null) {
+                        announced.accept(listener, guest.vm());
+                    }
+                }
+                if (!waitForDebugger) {
+                    guest.vm().start();
+                }
+                VmExit exit = guest.vm().awaitExit();
+                Logger.debug("{}", exit.description());
+                if (server != null && server.sessionActive()) {
+                    // gdb has been sent W/X; give it the moment it needs to read it and hang up.
+                    sessionEnded.await(SESSION_DRAIN_SECONDS, TimeUnit.SECONDS);
+                }
+                return exit.status();
+            } finally {
+                if (server != null) {
+                    server.close();
+                }
+            }
+        } catch (ElfException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.USAGE;
+        } catch (KvmUnavailableException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.KVM_UNAVAILABLE;
+        } catch (IOException e) {
+            err.println("kvmgdb: cannot listen on " + gdb.map(TransportAddress::describe).orElse("?") + ": " + e.getMessage());
+            return ExitStatus.FAILURE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitStatus.FAILURE;
+        }
+    }
+
+    /** The demo guest shipped in the distribution: {@code share/guests/demo.elf} beside {@code lib/}. */
+    static Optional<Path> demoGuest() {
+        try {
+            Path jar = Path.of(KvmGuestRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path elf = jar.getParent().resolveSibling("share").resolve("guests").resolve("demo.elf");
+            return Files.isRegularFile(elf) ? Optional.of(elf) : Optional.empty();
+        } catch (Exception e) {
+            return Optional.empty();
+        }
     }
 }

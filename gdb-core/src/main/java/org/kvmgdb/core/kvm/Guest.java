@@ -34,9 +34,16 @@ public final class Guest implements AutoCloseable {
      */
     public static Guest boot(Path elf, List<ArchitectureProvider> providers, Vm.Config config) throws ElfException {
         ElfImage image = ElfImage.read(elf);
-        ArchitectureProvider arch = image.architecture(providers);
+        return boot(image, image.architecture(providers), config);
+    }
+
+    /**
+     * @param image the guest executable, already read
+     * @param arch  the architecture chosen for its {@code e_machine} (the launcher asks the provider registry)
+     */
+    public static Guest boot(ElfImage image, ArchitectureProvider arch, Vm.Config config) throws ElfException {
         BootState bootState = arch.bootState().orElseThrow(() -> new ElfException(
-                elf + ": the " + arch.id() + " plugin cannot boot a guest (it offers no boot state)"));
+                image.name() + ": the " + arch.id() + " plugin cannot boot a guest (it offers no boot state)"));
         image.checkFits(config.memorySize(), Vm.RESERVED_LOW_MEMORY);
         Kvm kvm = Kvm.open();
         try {

@@ -47,7 +47,7 @@ public final class GdbServer implements AutoCloseable {
     /** Starts accepting debuggers. */
     public GdbServer start() {
         acceptThread.start();
-        Logger.info("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
+        Logger.debug("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
         return this;
     }
 

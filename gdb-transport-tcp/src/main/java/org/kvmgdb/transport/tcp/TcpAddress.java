@@ -39,7 +39,7 @@ final class TcpAddress implements TransportAddress {
             throw refused;
         }
         TcpListener listener = new TcpListener(server);
-        Logger.info("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
+        Logger.debug("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
         return listener;
     }
 

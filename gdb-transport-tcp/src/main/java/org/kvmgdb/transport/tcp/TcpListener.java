@@ -33,7 +33,7 @@ final class TcpListener implements Listener {
             throw e;
         }
         TcpConnection connection = new TcpConnection(socket);
-        Logger.info("gdb connected from {}", connection.peer());
+        Logger.debug("gdb connected from {}", connection.peer());
         return connection;
     }
 

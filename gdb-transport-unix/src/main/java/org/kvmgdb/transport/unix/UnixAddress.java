@@ -88,7 +88,7 @@ final class UnixAddress implements TransportAddress {
             }
             Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             UnixListener listener = new UnixListener(server, path, fileKey);
-            Logger.info("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
+            Logger.debug("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
             return listener;
         } catch (IOException | RuntimeException e) {
             server.close();

@@ -32,7 +32,7 @@ final class UnixListener implements Listener {
         // Blocking; a close() from another thread ends it with AsynchronousCloseException.
         SocketChannel channel = server.accept();
         UnixConnection connection = new UnixConnection(channel, path);
-        Logger.info("gdb connected on {}", connection.peer());
+        Logger.debug("gdb connected on {}", connection.peer());
         return connection;
     }
 
