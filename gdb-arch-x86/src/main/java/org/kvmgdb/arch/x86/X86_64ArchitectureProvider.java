@@ -1,22 +1,35 @@
 package org.kvmgdb.arch.x86;
 
+import java.util.Optional;
+import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.BootState;
+import org.kvmgdb.api.arch.GuestDebug;
+import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.StopClassifier;
 import org.kvmgdb.api.arch.TargetDescription;
 
 /**
  * x86-64 (long mode). Registered in {@code META-INF/services/org.kvmgdb.api.arch.ArchitectureProvider}.
  *
- * <p>This class offers the register table and {@code int3}; the KVM-side capabilities
- * ({@link #registerAccess()}, {@link #guestDebug()}, {@link #stopClassifier()},
- * {@link #addressTranslator()}, {@link #bootState()}) keep the interface's empty defaults here and
- * are added as overrides by the code that implements them.
+ * <p>Offers every capability: the register table and {@code int3}, registers through
+ * KVM_GET/SET_REGS/SREGS/FPU, KVM_SET_GUEST_DEBUG encoding (DR0–DR3, DR7), classification of both
+ * {@code int3} exit shapes, a software page walker for every paging mode, and the long-mode boot state
+ * of the guest ABI. One instance serves every vCPU; the parts are stateless or cache only what the
+ * host's KVM reports.
  */
 public class X86_64ArchitectureProvider implements ArchitectureProvider {
     public static final String ID = "x86-64";
 
     /** {@code EM_X86_64} (include/uapi/linux/elf-em.h). */
     public static final int EM_X86_64 = 62;
+
+    private final RegisterAccess registerAccess = new X86RegisterAccess(X86Registers.targetDescription());
+    private final GuestDebug guestDebug = new X86GuestDebug();
+    private final StopClassifier stopClassifier = new X86StopClassifier();
+    private final AddressTranslator addressTranslator = new X86PageWalker();
+    private final BootState bootState = new X86BootState();
 
     @Override
     public String id() {
@@ -36,5 +49,30 @@ public class X86_64ArchitectureProvider implements ArchitectureProvider {
     @Override
     public SoftwareBreakpoint softwareBreakpoint() {
         return Int3Breakpoint.INSTANCE;
+    }
+
+    @Override
+    public Optional<RegisterAccess> registerAccess() {
+        return Optional.of(registerAccess);
+    }
+
+    @Override
+    public Optional<GuestDebug> guestDebug() {
+        return Optional.of(guestDebug);
+    }
+
+    @Override
+    public Optional<StopClassifier> stopClassifier() {
+        return Optional.of(stopClassifier);
+    }
+
+    @Override
+    public Optional<AddressTranslator> addressTranslator() {
+        return Optional.of(addressTranslator);
+    }
+
+    @Override
+    public Optional<BootState> bootState() {
+        return Optional.of(bootState);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -15,6 +16,9 @@ import org.kvmgdb.api.arch.RegisterDescriptor;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.arch.TypeDefinition;
 import org.kvmgdb.api.arch.contract.ArchitectureContract;
+import org.kvmgdb.api.arch.contract.KernelLikeVcpu;
+import org.kvmgdb.api.hypervisor.VcpuHandle;
+import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 
 class X86_64ArchitectureTest extends ArchitectureContract {
 
@@ -31,6 +35,38 @@ class X86_64ArchitectureTest extends ArchitectureContract {
     @Override
     protected int defaultBreakpointKind() {
         return 1;
+    }
+
+    /** A vCPU whose GET_REGS/SREGS/FPU return what the SET ioctls stored, as KVM does. */
+    @Override
+    protected Optional<VcpuHandle> kernelLikeVcpu() {
+        return Optional.of(new KernelLikeVcpu(0)
+                .pair(KvmIoctls.KVM_SET_REGS, KvmIoctls.KVM_GET_REGS)
+                .pair(KvmIoctls.KVM_SET_SREGS, KvmIoctls.KVM_GET_SREGS)
+                .pair(KvmIoctls.KVM_SET_FPU, KvmIoctls.KVM_GET_FPU));
+    }
+
+    /**
+     * KVM keeps narrower fields than gdb's 32-bit slots: selectors, fcw and fsw are 16 bits
+     * (kvm_segment.selector, kvm_fpu.fcw/fsw) and fop is 11 bits; random values are trimmed to what
+     * the kernel stores, so the round trip still checks every bit that exists.
+     */
+    @Override
+    protected void makeAcceptableToKernel(TargetDescription d, byte[] g) {
+        for (String name : List.of("cs", "ss", "ds", "es", "fs", "gs", "fctrl", "fstat", "fop")) {
+            int offset = d.offsetOf(d.register(name).orElseThrow().regnum());
+            g[offset + 2] = 0;
+            g[offset + 3] = 0;
+            if (name.equals("fop")) {
+                g[offset + 1] &= 0x07;
+            }
+        }
+    }
+
+    /** ftag is rebuilt from FXSAVE's abridged tag (empty or not) and the st registers' contents. */
+    @Override
+    protected boolean keptVerbatim(RegisterDescriptor register) {
+        return !register.name().equals("ftag");
     }
 
     private static List<String> names(Feature f) {

@@ -1,0 +1,95 @@
+package org.kvmgdb.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
+import org.kvmgdb.core.registry.RegistryException;
+import org.tinylog.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code kvmgdb}: the launcher's entry point ({@code bin/kvmgdb} runs this class). */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int status = execute(args, new KvmGuestRunner(), new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        System.exit(status);
+    }
+
+    /** Parses and runs one command line; returns the exit status. */
+    public static int execute(String[] args, GuestRunner runner, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Kvmgdb());
+        cli.addSubcommand(new RunCommand(runner));
+        cli.addSubcommand(new DemoCommand(runner));
+        cli.addSubcommand(new PluginsCommand());
+        cli.addSubcommand(new CommandLine.HelpCommand());
+        // After the subcommands, so that these reach them too.
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler(Main::usageError);
+        cli.setExecutionExceptionHandler(Main::failure);
+        int status = cli.execute(args);
+        out.flush();
+        err.flush();
+        return status;
+    }
+
+    /** A usage error is one line on stderr and status 2. */
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        cli.getErr().println("kvmgdb: " + e.getMessage() + " (see '" + cli.getCommandSpec().qualifiedName() + " --help')");
+        return ExitStatus.USAGE;
+    }
+
+    private static int failure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        if (e instanceof RegistryException) {
+            RegistryException r = (RegistryException) e;
+            cli.getErr().println("kvmgdb: " + r.getMessage());
+            return r.userChoice() ? ExitStatus.USAGE : ExitStatus.FAILURE;
+        }
+        Logger.error(e, "internal error");
+        cli.getErr().println("kvmgdb: internal error: " + e);
+        return ExitStatus.FAILURE;
+    }
+
+    @Command(name = "kvmgdb", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "A GDB remote stub for KVM virtual machines, with the small VMM it needs to start a guest.",
+            footer = {"", "Examples:", "  kvmgdb run --gdb tcp::1234 -S guest.elf    then in gdb: target remote :1234",
+                "  kvmgdb plugins"})
+    static final class Kvmgdb implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new ParameterException(spec.commandLine(), "missing command: run, demo, plugins or help");
+        }
+    }
+
+    /** {@code --version}: the Maven project version, filtered into version.properties at build time. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            return new String[] {"kvmgdb " + version()};
+        }
+
+        static String version() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new IOException("version.properties is missing from the launcher jar");
+                }
+                p.load(in);
+            }
+            return p.getProperty("version");
+        }
+    }
+}

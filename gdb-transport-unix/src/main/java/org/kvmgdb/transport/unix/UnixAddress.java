@@ -1,0 +1,161 @@
+package org.kvmgdb.transport.unix;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Set;
+import org.kvmgdb.api.transport.Listener;
+import org.kvmgdb.api.transport.TransportAddress;
+import org.tinylog.Logger;
+
+/**
+ * A validated socket path; {@link #bind()} creates the socket file.
+ *
+ * <p>Java cannot set the umask, and bind(2) creates the file with {@code 0777 & ~umask}, so a
+ * socket bound straight at PATH would be connectable by others until a chmod. Instead:
+ * <ol>
+ *   <li>make a private directory beside PATH with mode 0700 (mkdir applies the mode at
+ *       creation; the umask can only narrow it), so nobody else can reach what is inside;
+ *   <li>bind the socket in there, chmod it to 0600 and check with getPosixFilePermissions;
+ *   <li>hard-link it to PATH: link(2) fails if PATH exists, so nothing that appeared there since
+ *       the check is ever replaced, and the file appears at PATH already 0600;
+ *   <li>remove the private name and directory. A connect(2) finds the socket by inode, so the
+ *       listening socket answers at PATH.
+ * </ol>
+ */
+final class UnixAddress implements TransportAddress {
+
+    static final Set<PosixFilePermission> OWNER_READ_WRITE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+
+    // ".kvmgdb-" + 8 random characters: short, because the private path must also fit sun_path.
+    private static final String PRIVATE_PREFIX = ".kvmgdb-";
+    private static final int PRIVATE_RANDOM = 8;
+    private static final String PRIVATE_NAME = "s";
+    private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int BACKLOG = 4;
+
+    private final Path path;
+
+    UnixAddress(Path path) {
+        this.path = path;
+    }
+
+    /** The longest private path bind() may use for {@code path}, for the length check in parse(). */
+    static Path privatePathFor(Path path) {
+        return path.resolveSibling(PRIVATE_PREFIX + "x".repeat(PRIVATE_RANDOM)).resolve(PRIVATE_NAME);
+    }
+
+    @Override
+    public Listener bind() throws IOException {
+        Path parent = path.getParent();
+        if (!Files.isDirectory(parent)) {
+            throw new NoSuchFileException(parent.toString(), null,
+                    describe() + ": the directory " + parent + " does not exist");
+        }
+        removeIfStale();
+
+        Path privateDirectory = createPrivateDirectory(parent);
+        Path privatePath = privateDirectory.resolve(PRIVATE_NAME);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            server.bind(UnixDomainSocketAddress.of(privatePath), BACKLOG);
+            Files.setPosixFilePermissions(privatePath, OWNER_READ_WRITE);
+            Set<PosixFilePermission> actual = Files.getPosixFilePermissions(privatePath, LinkOption.NOFOLLOW_LINKS);
+            if (!actual.equals(OWNER_READ_WRITE)) {
+                throw new IOException(describe() + ": the socket file has mode "
+                        + PosixFilePermissions.toString(actual) + " after chmod 0600; refusing to publish it");
+            }
+            try {
+                Files.createLink(path, privatePath);
+            } catch (FileAlreadyExistsException e) {
+                throw new FileAlreadyExistsException(path.toString(), null,
+                        describe() + ": something else created " + path + " while the socket was being set up");
+            }
+            Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            UnixListener listener = new UnixListener(server, path, fileKey);
+            Logger.info("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
+            return listener;
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        } finally {
+            Files.deleteIfExists(privatePath);
+            Files.deleteIfExists(privateDirectory);
+        }
+    }
+
+    /**
+     * A socket file that nothing answers on is left over from a stub that died: remove it. Refuse
+     * anything else at PATH: a live socket (another stub, or something unrelated) or a file that
+     * is not a socket.
+     */
+    private void removeIfStale() throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!isSocket(path)) {
+            throw new FileAlreadyExistsException(path.toString(), null,
+                    describe() + ": " + path + " exists and is not a socket; refusing to replace it");
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+        } catch (ConnectException e) {
+            // ECONNREFUSED: a socket file with no listener behind it.
+            Logger.info("Replacing stale socket file {}", path);
+            Files.deleteIfExists(path);
+            return;
+        } catch (IOException e) {
+            throw new IOException(describe() + ": cannot tell whether " + path + " is in use: " + e.getMessage(), e);
+        }
+        throw new BindException(describe() + ": something is already listening on " + path
+                + " (another kvmgdb?); refusing to replace it");
+    }
+
+    private static boolean isSocket(Path path) throws IOException {
+        // st_mode's file type bits, S_IFMT and S_IFSOCK from <sys/stat.h>.
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return (mode & 0170000) == 0140000;
+    }
+
+    private static Path createPrivateDirectory(Path parent) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            StringBuilder name = new StringBuilder(PRIVATE_PREFIX);
+            for (int i = 0; i < PRIVATE_RANDOM; i++) {
+                name.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+            }
+            try {
+                return Files.createDirectory(parent.resolve(name.toString()),
+                        PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return UnixTransportProvider.SCHEME + ":" + path;
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}
