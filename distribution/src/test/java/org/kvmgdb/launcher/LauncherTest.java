@@ -179,8 +179,11 @@ class LauncherTest {
     }
 
     @Test
-    void theDefaultRunnerSaysRunningGuestsIsNotThereYet() {
-        // Until issue 3 wires the VMM in: a clear message and status 1, never a silent success.
-        assertEquals(ExitStatus.FAILURE, new KvmGuestRunner().runGuest(kvmgdb("run", guest.toString()).runner().run));
+    void theKvmRunnerRefusesAGuestThatIsNotElfBeforeOpeningKvm() throws Exception {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.nio.file.Files.writeString(guest, "#!/bin/sh\necho not a guest\n");
+        KvmGuestRunner runner = new KvmGuestRunner(new java.io.PrintStream(err, true), new java.io.ByteArrayOutputStream());
+        assertEquals(ExitStatus.USAGE, runner.runGuest(kvmgdb("run", guest.toString()).runner().run));
+        assertTrue(err.toString().contains("not an ELF file"), err.toString());
     }
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Single-step benchmark (not a test): KVM_RUN single steps per second from C and from Java, and
-# KvmTarget steps per second, on small guest loops. Usage: gdb-core/bench.sh [STEPS]
+# KvmTarget steps per second, on small guest loops. Usage: benchmarks/single-step.sh [STEPS]
 set -e
 cd "$(dirname "$0")/.."
 mvn -q -o -pl gdb-core -am test-compile
