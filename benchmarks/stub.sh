@@ -17,8 +17,10 @@ median() { sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+
 
 # Launch until "waiting for gdb": the time a user waits before `target remote` can work.
 for i in $(seq "$runs"); do
+    rm -f "$work/err"   # a fresh file each run: never read the previous launch's port
+    : >"$work/err"
     start=$(date +%s%N)
-    "$kvmgdb" run --gdb tcp:127.0.0.1:0 -S "$guest" 2>"$work/err" >/dev/null &
+    "$kvmgdb" run --gdb tcp:127.0.0.1:0 -S "$guest" 2>>"$work/err" >/dev/null &
     pid=$!
     until grep -q "waiting for gdb" "$work/err" 2>/dev/null; do sleep 0.005; done
     end=$(date +%s%N)
