@@ -286,6 +286,12 @@ final class GdbBatch {
             }
         }
 
+        /** SIGKILL: gdb vanishes without a word to the stub, as when its terminal is closed or it crashes. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
         /** Waits for gdb to finish its commands and exit. */
         Result await() throws InterruptedException {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
