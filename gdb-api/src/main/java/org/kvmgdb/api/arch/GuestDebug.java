@@ -11,4 +11,25 @@ public interface GuestDebug {
 
     /** Programs the vCPU ({@code KVM_SET_GUEST_DEBUG} and whatever masking the architecture needs). */
     void apply(VcpuHandle vcpu, DebugControl control);
+
+    /**
+     * Called on the vCPU's thread before each {@code KVM_RUN} of a single step whose {@code control}
+     * asks for {@link DebugControl#blockInterrupts()}. Where {@link #apply} could not have the
+     * hypervisor block interrupts itself (x86 without {@code KVM_GUESTDBG_BLOCKIRQ}), the
+     * architecture masks them in the vCPU's own state here and returns what puts the guest's value
+     * back; the core calls it after {@code KVM_RUN} returns, before anyone reads the registers.
+     * The default masks nothing.
+     */
+    default Unmask maskInterruptsForStep(VcpuHandle vcpu, DebugControl control) {
+        return Unmask.NOTHING;
+    }
+
+    /** Undoes what {@link #maskInterruptsForStep} changed. */
+    @FunctionalInterface
+    interface Unmask {
+        Unmask NOTHING = vcpu -> {
+        };
+
+        void restore(VcpuHandle vcpu);
+    }
 }

@@ -20,12 +20,13 @@ import org.tinylog.Logger;
  * value and ignore hits that changed it, as gdb itself does for {@code rwatch}.
  *
  * <p>{@code blockInterrupts} maps to KVM_GUESTDBG_BLOCKIRQ when the kernel lists it in
- * KVM_CAP_SET_GUEST_DEBUG2. Without it nothing is masked: the VMM of this project creates no
- * interrupt controller, so no interrupt can be injected during a step anyway.
+ * KVM_CAP_SET_GUEST_DEBUG2. Without it, {@link #maskInterruptsForStep} clears RFLAGS.IF around each
+ * step instead ({@link InterruptFlagMask}).
  */
 public final class X86GuestDebug implements GuestDebug {
     /** KVM_CAP_SET_GUEST_DEBUG2's answer, a kernel constant: cached after the first ask. -1: not asked yet. */
     private volatile int supportedFlags = -1;
+    private final InterruptFlagMask interruptFlagMask = new InterruptFlagMask(new X86PageWalker());
 
     @Override
     public boolean fits(List<HardwareSlot> slots) {
@@ -43,6 +44,15 @@ public final class X86GuestDebug implements GuestDebug {
     @Override
     public void apply(VcpuHandle vcpu, DebugControl control) {
         encode(control, supportedFlags(vcpu.vm())).write(vcpu);
+    }
+
+    /** KVM blocks interrupts itself where it offers KVM_GUESTDBG_BLOCKIRQ; elsewhere IF is cleared for the step. */
+    @Override
+    public Unmask maskInterruptsForStep(VcpuHandle vcpu, DebugControl control) {
+        if ((supportedFlags(vcpu.vm()) & KvmGuestDebug.KVM_GUESTDBG_BLOCKIRQ) != 0) {
+            return Unmask.NOTHING;
+        }
+        return interruptFlagMask.mask(vcpu);
     }
 
     /** The KVM_SET_GUEST_DEBUG argument for {@code control}, given the kernel's KVM_CAP_SET_GUEST_DEBUG2 flags. */

@@ -59,6 +59,8 @@ final class VcpuRunner {
 
     // Only this thread.
     private DebugControl applied = DebugControl.OFF;
+    /** Set while the architecture masks interrupts for a step ({@link GuestDebug#maskInterruptsForStep}). */
+    private GuestDebug.Unmask unmask;
     private ByteBuffer kickSet;
     private final ByteBuffer zeroTimeout = ByteBuffer.allocateDirect(LibC.TIMESPEC_SIZE);
 
@@ -206,6 +208,14 @@ final class VcpuRunner {
             w.guestDebug().apply(vcpu, w.control());
             applied = w.control();
         }
+        try {
+            return runGuest(w);
+        } finally {
+            unmaskInterrupts(); // whatever ended the run, the guest gets its own flags back
+        }
+    }
+
+    private Outcome runGuest(Work w) {
         ByteBuffer run = vcpu.run();
         while (true) {
             synchronized (lock) {
@@ -223,11 +233,17 @@ final class VcpuRunner {
                 drainKicks();
                 return new Outcome.Kicked();
             }
+            maskInterrupts(w);
             if (!vcpu.enter()) {
+                unmaskInterrupts(); // EINTR: KVM finished any pending I/O before it returned
                 drainKicks(); // interrupted: loop to see whether someone wants us stopped
                 continue;
             }
             int reason = vcpu.exitReason();
+            if (reason != KvmIoctl.KVM_EXIT_IO && reason != KvmIoctl.KVM_EXIT_MMIO) {
+                // Port I/O and MMIO complete inside the next KVM_RUN: the registers stay untouched until then.
+                unmaskInterrupts();
+            }
             switch (reason) {
                 case KvmIoctl.KVM_EXIT_IO: {
                     VmExit exit = devices.portIo(run);
@@ -262,6 +278,24 @@ final class VcpuRunner {
                 }
             }
             return new Outcome.Ended(failure(reason, run));
+        }
+    }
+
+    /**
+     * A single step must not land in an interrupt handler: where the hypervisor cannot block
+     * interrupts for the step, the architecture masks them around this one {@code KVM_RUN}.
+     */
+    private void maskInterrupts(Work w) {
+        if (unmask == null && w.guestDebug() != null && w.control().singleStep() && w.control().blockInterrupts()) {
+            unmask = w.guestDebug().maskInterruptsForStep(vcpu, w.control());
+        }
+    }
+
+    private void unmaskInterrupts() {
+        GuestDebug.Unmask u = unmask;
+        unmask = null;
+        if (u != null) {
+            u.restore(vcpu);
         }
     }
 

@@ -61,6 +61,15 @@ public interface DebugTarget {
      */
     void resume(ResumeRequest request, StopListener listener) throws TargetException;
 
+    /**
+     * Whether {@link ResumeRequest.RangeStep} is served: the target steps inside the range itself and
+     * stops only when the pc leaves it, so gdb's {@code step}/{@code next} cost one round trip per
+     * line. The session offers {@code vCont;r} only when this is true.
+     */
+    default boolean supportsRangeStepping() {
+        return false;
+    }
+
     /** Asks a running target to stop (gdb's Ctrl-C). It reports {@link StopEvent.Signal} with SIGINT. Safe from any thread. */
     void interrupt();
 
