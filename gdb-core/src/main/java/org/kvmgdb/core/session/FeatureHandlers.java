@@ -9,17 +9,19 @@ import org.kvmgdb.core.protocol.QueryPackets.XferRead;
 import org.kvmgdb.core.protocol.Replies;
 import org.kvmgdb.core.target.TargetException;
 
-/** {@code qSupported}, {@code qXfer:features:read}, {@code QStartNoAckMode}. */
+/** {@code qSupported}, {@code qXfer:features:read}, {@code qXfer:threads:read}, {@code QStartNoAckMode}. */
 final class FeatureHandlers {
     /** Our {@code qSupported} answer; {@code PacketSize} is hex. */
     static final String SUPPORTED = "PacketSize=" + Integer.toHexString(DebugSession.PACKET_SIZE)
-            + ";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
+            + ";qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
 
     private final SessionState state;
     private byte[] targetXml;
+    private final ThreadListXfer threadList;
 
     FeatureHandlers(SessionState state) {
         this.state = state;
+        this.threadList = new ThreadListXfer(state);
     }
 
     void register(HandlerTable table) {
@@ -35,11 +37,11 @@ final class FeatureHandlers {
         return Outcome.reply(SUPPORTED);
     }
 
-    /**
-     * One window of {@code target.xml}: {@code m} and data when more follows, {@code l} and data
-     * (perhaps none) when this is the end. The data is binary, so it is escaped.
-     */
+    /** {@code target.xml} ({@code features}) or the thread list ({@code threads}, whose annex is empty). */
     private Outcome xferRead(XferRead c) throws TargetException {
+        if (c.object().equals("threads")) {
+            return c.annex().isEmpty() ? window(threadList.document(c.offset()), c) : Outcome.reply("E00");
+        }
         if (!c.object().equals("features")) {
             return Outcome.reply(Replies.EMPTY);
         }
@@ -47,7 +49,14 @@ final class FeatureHandlers {
             // The manual's answer for an annex we do not have.
             return Outcome.reply("E00");
         }
-        byte[] xml = targetXml();
+        return window(targetXml(), c);
+    }
+
+    /**
+     * One window of a document: {@code m} and data when more follows, {@code l} and data (perhaps
+     * none) when this is the end. The data is binary, so it is escaped.
+     */
+    private static Outcome window(byte[] xml, XferRead c) {
         if (c.offset() >= xml.length) {
             return Outcome.reply("l");
         }

@@ -17,6 +17,8 @@ final class ResumeHandlers {
      * offered (and then also needs {@code s} and {@code S} to step with it).
      */
     static final String VCONT_ACTIONS = "vCont;c;C;s;S";
+    /** Added to {@link #VCONT_ACTIONS} for a target that range-steps: gdb 13 then uses it for {@code step}/{@code next}. */
+    static final String RANGE_STEP_ACTION = ";r";
 
     private final SessionState state;
 
@@ -27,7 +29,8 @@ final class ResumeHandlers {
     void register(HandlerTable table) {
         table.on(Continue.class, this::resumeContinue);
         table.on(Step.class, this::step);
-        table.on(VContQuery.class, c -> Outcome.reply(VCONT_ACTIONS));
+        table.on(VContQuery.class, c -> Outcome.reply(
+                state.target.supportsRangeStepping() ? VCONT_ACTIONS + RANGE_STEP_ACTION : VCONT_ACTIONS));
         table.on(VCont.class, this::vCont);
     }
 
@@ -75,13 +78,16 @@ final class ResumeHandlers {
         return new Outcome.Resume(new ResumeRequest(perThread, others));
     }
 
-    private static ResumeRequest.Action action(ResumePackets.Action a) throws TargetException {
+    private ResumeRequest.Action action(ResumePackets.Action a) throws TargetException {
         switch (a.kind()) {
             case CONTINUE:
                 return new ResumeRequest.Continue(a.signal());
             case STEP:
                 return new ResumeRequest.Step(a.signal());
             case RANGE_STEP:
+                if (!state.target.supportsRangeStepping()) {
+                    throw new TargetException(TargetException.EINVAL, "vCont;r was not offered: this target does not range-step");
+                }
                 return new ResumeRequest.RangeStep(a.start(), a.end());
             default:
                 // vCont;t only means something in non-stop mode, which we do not offer.

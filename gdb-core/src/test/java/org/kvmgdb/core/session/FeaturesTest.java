@@ -17,7 +17,7 @@ import org.kvmgdb.core.testing.TestDescriptions;
 
 /** qSupported negotiation, qXfer:features:read windows, vCont?. */
 class FeaturesTest {
-    private static final String SUPPORTED = "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
+    private static final String SUPPORTED = "PacketSize=4000;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
 
     @Test
     void qSupportedAnswersTheSameWhateverGdbOffers() throws Exception {
@@ -85,7 +85,7 @@ class FeaturesTest {
         try (ServedTarget served = new ServedTarget(MemoryTarget.builder(TestDescriptions.small(), "pc").build());
              RspClient gdb = served.connect()) {
             assertEquals("E00", gdb.request("qXfer:features:read:i386-64bit.xml:0,40"));
-            assertEquals("", gdb.request("qXfer:threads:read::0,40"));
+            assertEquals("", gdb.request("qXfer:libraries:read::0,40"));
             assertEquals("", gdb.request("qXfer:features:write:target.xml:0:00"));
         }
     }
@@ -116,6 +116,14 @@ class FeaturesTest {
         try (ServedTarget served = new ServedTarget(MemoryTarget.builder(TestDescriptions.small(), "pc").build());
              RspClient gdb = served.connect()) {
             assertEquals("vCont;c;C;s;S", gdb.request("vCont?"));
+        }
+    }
+
+    @Test
+    void vContQueryOffersRangeSteppingOnlyForATargetThatRangeSteps() throws Exception {
+        try (ServedTarget served = new ServedTarget(MemoryTarget.builder(TestDescriptions.small(), "pc").rangeStepping().build());
+             RspClient gdb = served.connect()) {
+            assertEquals("vCont;c;C;s;S;r", gdb.request("vCont?"));
         }
     }
 }

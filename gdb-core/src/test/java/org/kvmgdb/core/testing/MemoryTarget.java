@@ -49,6 +49,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     private final Long exitAddress;
     private final int exitStatus;
     private final Set<BreakpointType> supported;
+    private final boolean rangeStepping;
 
     private final byte[][] registers;
     private final Map<BreakpointType, Map<Long, Integer>> breakpoints = new EnumMap<>(BreakpointType.class);
@@ -73,6 +74,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         this.exitAddress = b.exitAddress;
         this.exitStatus = b.exitStatus;
         this.supported = Collections.unmodifiableSet(EnumSet.copyOf(b.supported));
+        this.rangeStepping = b.rangeStepping;
         this.registers = new byte[threadCount][description.gPacketSize()];
         for (BreakpointType type : BreakpointType.values()) {
             breakpoints.put(type, new TreeMap<>());
@@ -99,6 +101,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         private Long exitAddress;
         private int exitStatus;
         private EnumSet<BreakpointType> supported = EnumSet.of(BreakpointType.SOFTWARE, BreakpointType.HARDWARE);
+        private boolean rangeStepping;
 
         private Builder(TargetDescription description, String pcRegister) {
             this.description = description;
@@ -138,6 +141,12 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         /** The {@code Z} types served (default: software and hardware breakpoints). */
         public Builder supports(BreakpointType first, BreakpointType... rest) {
             this.supported = EnumSet.of(first, rest);
+            return this;
+        }
+
+        /** Offer {@code vCont;r} (default: not offered). */
+        public Builder rangeStepping() {
+            this.rangeStepping = true;
             return this;
         }
 
@@ -228,6 +237,11 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     @Override
     public boolean supports(BreakpointType type) {
         return supported.contains(type);
+    }
+
+    @Override
+    public boolean supportsRangeStepping() {
+        return rangeStepping;
     }
 
     @Override
