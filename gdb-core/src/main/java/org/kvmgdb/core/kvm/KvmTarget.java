@@ -40,8 +40,9 @@ import org.tinylog.Logger;
  * <p>Software breakpoints are planted through the vCPU's page tables (the architecture's
  * {@link AddressTranslator}, never {@code KVM_TRANSLATE}); the bytes they replaced are kept by
  * guest-physical address, so memory reads never show them and writes over them change the saved
- * bytes. A vCPU resumed while standing on one of our breakpoints first steps off it alone:
- * original bytes back, one single step with the others held, breakpoint back, then the resume.
+ * bytes. A vCPU resumed on a breakpoint whose hit it reported first steps off it alone: original
+ * bytes back, one single step with the others held, breakpoint back, then the resume. A vCPU that
+ * was only stopped there (kicked just before the breakpoint) runs into it, as gdbserver lets it.
  */
 public final class KvmTarget implements DebugTarget, RunControl {
     private final Vm vm;
@@ -63,6 +64,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private final List<HardwareSlot> hardwareBreakpoints = new ArrayList<>();
     /** Breakpoint hits that lost the race to report; told on the next resume of their vCPU. */
     private final Map<VcpuRunner, DebugStop> pendingStops = new HashMap<>();
+    /** The pc of the breakpoint hit each vCPU last reported, until it runs again: where it may step off. */
+    private final Map<VcpuRunner, Long> reportedHits = new HashMap<>();
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
@@ -174,6 +177,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             softwareBreakpoints.clear();
             hardwareBreakpoints.clear();
             pendingStops.clear();
+            reportedHits.clear();
             attached = false;
             // Debug state OFF is applied by each vCPU thread before it runs again.
             vm.startFreeRun(guestDebug);
@@ -622,7 +626,9 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 if (r.event == null && (!softwareBreakpoints.isEmpty() || !hardwareBreakpoints.isEmpty())) {
                     for (VcpuRunner runner : resumed) {
                         long pc = programCounter(runner);
-                        if (!runner.halted() && (softwareBreakpoints.containsKey(pc) || hardwareBreakpointAt(pc))) {
+                        Long hit = reportedHits.get(runner);
+                        if (!runner.halted() && hit != null && hit == pc
+                                && (softwareBreakpoints.containsKey(pc) || hardwareBreakpointAt(pc))) {
                             r.stepOvers.add(new StepOver(runner, pc));
                         }
                     }
@@ -650,6 +656,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             if (site != null) {
                 lift(site);
             }
+            reportedHits.remove(next.runner());
             next.runner().start(new VcpuRunner.Work(new ResumeRequest.Step(0), controlSteppingOff(next.pc()), guestDebug, classifier));
             return;
         }
@@ -657,9 +664,16 @@ public final class KvmTarget implements DebugTarget, RunControl {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             if (action != null) {
                 boolean step = !(action instanceof ResumeRequest.Continue);
+                reportedHits.remove(runner);
                 runner.start(new VcpuRunner.Work(action, control(step), guestDebug, classifier));
             }
         }
+    }
+
+    /** {@code vCont;r}: the vCPU thread steps through the range itself and comes back only when the pc leaves it. */
+    @Override
+    public boolean supportsRangeStepping() {
+        return true;
     }
 
     @Override
@@ -787,9 +801,21 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
         round = null;
         currentStop = r.event;
+        rememberHit(r.event);
         StopEvent event = r.event;
         StopListener listener = r.listener;
         report = () -> listener.stopped(event);
+    }
+
+    /** A breakpoint hit gdb hears of: the vCPU steps off it when resumed there (unless gdb already did). */
+    private void rememberHit(StopEvent event) {
+        if (event instanceof StopEvent.Signal s
+                && (s.reason() instanceof StopEvent.SoftwareBreak || s.reason() instanceof StopEvent.HardwareBreak)) {
+            VcpuRunner runner = runnerOrNull(s.thread());
+            if (runner != null) {
+                reportedHits.put(runner, programCounter(runner));
+            }
+        }
     }
 
     /** Takes the report a finished round left, if any; lock held. */

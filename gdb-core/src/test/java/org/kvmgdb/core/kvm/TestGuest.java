@@ -72,7 +72,7 @@ public final class TestGuest {
     }
 
     /** .symtab entries by name: {value, size}. Elf64_Shdr and Elf64_Sym layouts from the gABI. */
-    private static Map<String, long[]> readSymbols(byte[] bytes) {
+    static Map<String, long[]> readSymbols(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         long shoff = b.getLong(40);
         int shentsize = b.getShort(58) & 0xFFFF;
