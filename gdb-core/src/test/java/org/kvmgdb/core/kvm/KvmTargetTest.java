@@ -365,11 +365,19 @@ class KvmTargetTest {
     void allStopHoldsEveryVcpuAndEachKeepsItsOwnState() throws Exception {
         attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
         long add = TestGuest.address("add");
+        long secondaryCount = TestGuest.address("secondary_count") + 8; // secondary_count[1]
+        // vCPU 1 alone first, until it counts: on a busy host vCPU 0 could reach add() before vCPU 1's thread ran at all.
+        CompletableFuture<StopEvent> counting = new CompletableFuture<>();
+        target.resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null), counting::complete);
+        while (TestGuest.le64(raw(secondaryCount, 8), 0) == 0) {
+            Thread.onSpinWait();
+        }
+        target.interrupt();
+        assertEquals(new StopEvent.Signal(T2, StopEvent.SIGINT, PLAIN), counting.get(60, TimeUnit.SECONDS));
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
 
         assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
 
-        long secondaryCount = TestGuest.address("secondary_count") + 8; // secondary_count[1]
         long count = TestGuest.le64(read(secondaryCount, 8), 0);
         Thread.sleep(50);
         assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped too");

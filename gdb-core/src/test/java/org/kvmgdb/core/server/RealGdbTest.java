@@ -52,10 +52,11 @@ class RealGdbTest {
             assertTrue(out.contains("0x100010:\t0xde\t0xad\t0xbe\t0xef"), out);
             assertTrue(out.contains("0x100010:\t0x01"), out);
             assertTrue(out.contains("Breakpoint 1 at 0x100020"), out);
-            assertTrue(out.matches("(?s).*Thread 1 hit Breakpoint 1, 0x0*100020 in.*"), out);
+            // qXfer:threads:read gives gdb each thread's name, shown in quotes, and where it stands.
+            assertTrue(out.matches("(?s).*Thread 1 \"cpu 0\" hit Breakpoint 1, 0x0*100020 in.*"), out);
             assertTrue(out.matches("(?s).*rip\\s+0x100020\\s.*"), out);
             assertTrue(out.matches("(?s).*rip\\s+0x100021\\s.*"), out);
-            assertTrue(out.matches("(?s).*Thread 2 \\(cpu 1, stopped at 0x[0-9a-f]+\\).*"), out);
+            assertTrue(out.matches("(?s).*Thread 2 \"cpu 1\" \\(stopped at 0x[0-9a-f]+\\).*"), out);
             assertTrue(out.contains("[Inferior 1 (Remote target) detached]"), out);
 
             assertArrayEquals(new byte[] {1, (byte) 0xad}, target.peek(0x100010, 2));
