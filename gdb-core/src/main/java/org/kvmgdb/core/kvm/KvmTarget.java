@@ -341,6 +341,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             if (registers.programCounter(runner.vcpu()) != pcBefore) {
                 runner.clearHalted();
                 pendingStops.remove(runner);
+                reportedHits.remove(runner);
             }
         } catch (HypervisorException | IllegalArgumentException e) {
             throw new TargetException(TargetException.EIO, "writing the registers of " + runner + ": " + e.getMessage());
