@@ -162,6 +162,22 @@ final class VcpuRunner {
             return;
         }
         ready.countDown();
+        try {
+            serve();
+        } finally {
+            synchronized (lock) {
+                running = false;
+                // A kick that came as the last run ended is still pending. When this thread ends the
+                // JVM puts back the signal mask it started with, which does not block the kick, and
+                // the kick's default action would end the whole process.
+                drainKicks();
+                lock.notifyAll();
+            }
+        }
+    }
+
+    /** Runs work until the VM ends this runner; lock held only between runs. */
+    private void serve() {
         while (true) {
             Work next;
             synchronized (lock) {

@@ -309,6 +309,31 @@ class KvmTargetSmpTest {
         assertTrue(pc >= sumTo && pc < sumTo + SmpGuest.size("sum_to"), String.format("pc 0x%x is in sum_to", pc));
     }
 
+    /**
+     * A kick that lands as a step ends stays pending in the vCPU thread. Were it still pending when
+     * the thread ends (the VM closed), the JVM would restore the thread's first signal mask and the
+     * kick's default action would end the process: this test would then kill its own JVM.
+     */
+    @Test
+    void closingTheVmRightAfterCtrlCDuringARangeStepLeavesTheProcessAlive() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            attach(1);
+            poke("go", 1);
+            poke("sum_n", 100_000_000);
+            long sumTo = SmpGuest.address("sum_to");
+            target.insertBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
+            signal(continueAll());
+            target.removeBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
+            CompletableFuture<StopEvent> stop = new CompletableFuture<>();
+            target.resume(new ResumeRequest(Map.of(T1, new ResumeRequest.RangeStep(sumTo, sumTo + SmpGuest.size("sum_to"))), null),
+                    stop::complete);
+            target.interrupt();
+            assertEquals(StopEvent.SIGINT, signal(stop.get(60, TimeUnit.SECONDS)).signal());
+            vm.close();
+            vm = null;
+        }
+    }
+
     @Test
     void eflagsAfterEachStepAreTheGuestsOwn() throws Exception {
         attach(1);
