@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.AddressTranslator.Translation;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -54,6 +55,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private final AddressTranslator translator;
     private final SoftwareBreakpoint breakpointInstruction;
     private final ExecutorService reporter;
+    private final Watchpoints watchpoints;
 
     // All guarded by lock.
     private final Map<Long, SoftwareSite> softwareBreakpoints = new LinkedHashMap<>();
@@ -66,6 +68,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
+    /** The stepped watchpoints of the current round, which the vCPU threads check; null when none. */
+    private Watchpoints.Armed armed;
     /** A finished round's report, to be delivered once the lock is released. */
     private Runnable report;
 
@@ -110,6 +114,11 @@ public final class KvmTarget implements DebugTarget, RunControl {
      *             translation are required
      */
     public KvmTarget(Vm vm, ArchitectureProvider arch) {
+        this(vm, arch, () -> DataBreakpointProbe.debugRegistersFire(arch));
+    }
+
+    /** @param debugRegistersFire whether data breakpoints fire on this host (tests decide it themselves) */
+    KvmTarget(Vm vm, ArchitectureProvider arch, BooleanSupplier debugRegistersFire) {
         this.vm = vm;
         this.lock = vm.lock;
         this.runners = vm.runners();
@@ -119,6 +128,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         this.classifier = required(arch, arch.stopClassifier(), "stop classification");
         this.translator = required(arch, arch.addressTranslator(), "address translation");
         this.breakpointInstruction = arch.softwareBreakpoint();
+        this.watchpoints = new Watchpoints(guestDebug, debugRegistersFire);
         this.reporter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kvm-stop-reporter");
             t.setDaemon(true);
@@ -173,6 +183,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
             }
             softwareBreakpoints.clear();
             hardwareBreakpoints.clear();
+            watchpoints.clear();
+            armed = null;
             pendingStops.clear();
             attached = false;
             // Debug state OFF is applied by each vCPU thread before it runs again.
@@ -406,6 +418,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 memory.write(physical, bytes, 0, chunk);
                 breakpointInstruction.codePatched(vm, physical, chunk);
             }
+            watchpoints.written(address, data.length);
         }
     }
 
@@ -440,12 +453,14 @@ public final class KvmTarget implements DebugTarget, RunControl {
 
     // ---- breakpoints ----
 
+    /**
+     * Every type. Data watchpoints use debug registers where they fire and are otherwise stepped
+     * ({@link Watchpoints}); a read or access watchpoint that cannot be served gets an error, so gdb
+     * says it could not insert it.
+     */
     @Override
     public boolean supports(BreakpointType type) {
-        // Data watchpoints are left to gdb (software watchpoints): debug-register ones never fire on
-        // some hosts (KVM-HERE.md), and gdb cannot tell a watchpoint that never fires from one that
-        // was not hit.
-        return type == BreakpointType.SOFTWARE || type == BreakpointType.HARDWARE;
+        return type != null;
     }
 
     @Override
@@ -456,7 +471,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } else if (type == BreakpointType.HARDWARE) {
                 insertHardware(address);
             } else {
-                throw new TargetException(TargetException.EINVAL, type + " is not supported");
+                watchpoints.insert(type, address, kind, hardwareBreakpoints, translation(runners.get(0)), vm.memory());
             }
         }
     }
@@ -472,7 +487,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } else if (type == BreakpointType.HARDWARE) {
                 hardwareBreakpoints.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == address);
             } else {
-                throw new TargetException(TargetException.EINVAL, type + " is not supported");
+                watchpoints.remove(type, address, kind);
             }
         }
     }
@@ -555,6 +570,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
         List<HardwareSlot> next = new ArrayList<>(hardwareBreakpoints);
         next.add(slot);
+        next.addAll(watchpoints.slots());
         if (!guestDebug.fits(next)) {
             throw new TargetException(TargetException.ENOSPC, "no free hardware breakpoint slot (" + hardwareBreakpoints.size() + " in use)");
         }
@@ -570,16 +586,38 @@ public final class KvmTarget implements DebugTarget, RunControl {
         return false;
     }
 
-    /** The guest-debug state a vCPU runs with. */
+    /**
+     * The guest-debug state a vCPU runs with: stepped watchpoints single-step a continue too, but
+     * only gdb's own steps block interrupts.
+     */
     private DebugControl control(boolean step) {
-        return new DebugControl(step, !softwareBreakpoints.isEmpty(), step, hardwareBreakpoints);
+        return new DebugControl(step || watchpoints.stepping(), !softwareBreakpoints.isEmpty(), step, slots());
     }
 
     /** The state for stepping off {@code pc}: a single step, without an execute slot there (it would fire first). */
     private DebugControl controlSteppingOff(long pc) {
-        List<HardwareSlot> slots = new ArrayList<>(hardwareBreakpoints);
+        List<HardwareSlot> slots = new ArrayList<>(slots());
         slots.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == pc);
         return new DebugControl(true, !softwareBreakpoints.isEmpty(), true, slots);
+    }
+
+    /** Every hardware slot: execute breakpoints first, then the watchpoints' debug-register pieces. */
+    private List<HardwareSlot> slots() {
+        if (watchpoints.isEmpty()) {
+            return hardwareBreakpoints;
+        }
+        List<HardwareSlot> all = new ArrayList<>(hardwareBreakpoints);
+        all.addAll(watchpoints.slots());
+        return all;
+    }
+
+    private VcpuRunner.Work work(ResumeRequest.Action action, DebugControl control) {
+        return new VcpuRunner.Work(action, control, guestDebug, classifier, armed);
+    }
+
+    private Watchpoints.Translation translation(VcpuRunner runner) throws TargetException {
+        AddressTranslator.PagingState paging = paging(runner);
+        return virtual -> translate(paging, virtual).map(Translation::physicalAddress).orElse(-1L);
     }
 
     // ---- running ----
@@ -630,6 +668,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } catch (HypervisorException e) {
                 throw new TargetException(TargetException.EIO, "cannot resume: " + e.getMessage());
             }
+            armed = watchpoints.isEmpty() ? null : watchpoints.arm(translation(runners.get(0)), vm.memory());
             round = r;
             advance(r);
             pending = takeReport();
@@ -650,14 +689,14 @@ public final class KvmTarget implements DebugTarget, RunControl {
             if (site != null) {
                 lift(site);
             }
-            next.runner().start(new VcpuRunner.Work(new ResumeRequest.Step(0), controlSteppingOff(next.pc()), guestDebug, classifier));
+            next.runner().start(work(new ResumeRequest.Step(0), controlSteppingOff(next.pc())));
             return;
         }
         for (VcpuRunner runner : runners) {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             if (action != null) {
                 boolean step = !(action instanceof ResumeRequest.Continue);
-                runner.start(new VcpuRunner.Work(action, control(step), guestDebug, classifier));
+                runner.start(work(action, control(step)));
             }
         }
     }
@@ -717,7 +756,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
             replant(site);
         }
         boolean stepped = outcome instanceof Outcome.Halted
-                || (outcome instanceof Outcome.Debug && ((Outcome.Debug) outcome).stop().kind() == DebugStop.Kind.SINGLE_STEP);
+                || (outcome instanceof Outcome.Debug && ((Outcome.Debug) outcome).stop().kind() == DebugStop.Kind.SINGLE_STEP)
+                || ignoredReadHit(outcome);
         if (stepped) {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             boolean finished = action instanceof ResumeRequest.Step
@@ -743,17 +783,25 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 // The guest's own breakpoint instruction: give it back, as if no debugger were here.
                 Logger.debug("{}: trap at 0x{} is not one of ours; re-injecting it", runner, Long.toHexString(stop.pc()));
                 classifier.reinject(runner.vcpu(), stop);
-                if (r.event == null) {
-                    ResumeRequest.Action action = r.request.actionFor(runner.threadId());
-                    runner.start(new VcpuRunner.Work(action, control(!(action instanceof ResumeRequest.Continue)), guestDebug, classifier));
-                }
+                goOn(r, runner);
                 return;
             }
             if (r.event != null) {
                 keepIfBreakpoint(runner, stop);
                 return;
             }
+            if (ignoredReadHit(outcome)) {
+                goOn(r, runner);
+                return;
+            }
             candidate = signalFor(runner, stop);
+        } else if (outcome instanceof Outcome.Watched) {
+            if (r.event != null) {
+                return; // the bytes stay changed: the next round's first step reports them
+            }
+            Watchpoints.Watch watch = ((Outcome.Watched) outcome).watch();
+            seen(watch);
+            candidate = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Watch(watch.type, watch.address));
         } else if (outcome instanceof Outcome.Ended) {
             VmExit exit = ((Outcome.Ended) outcome).exit();
             vm.end(exit);
@@ -762,6 +810,47 @@ public final class KvmTarget implements DebugTarget, RunControl {
         if (candidate != null && r.event == null) {
             r.event = candidate;
             kickAll();
+        }
+    }
+
+    /** Lets a vCPU whose stop gdb need not hear about run on with the round's action, unless the round is over. */
+    private void goOn(Round r, VcpuRunner runner) {
+        if (r.event == null) {
+            ResumeRequest.Action action = r.request.actionFor(runner.threadId());
+            runner.start(work(action, control(!(action instanceof ResumeRequest.Continue))));
+        }
+    }
+
+    /**
+     * A debug-register hit on a read watchpoint that changed the watched bytes: x86 can only watch
+     * reads as read-or-write, so this was a write, and gdb does not hear of it. Records the new
+     * bytes as seen either way; lock held.
+     */
+    private boolean ignoredReadHit(Outcome outcome) {
+        if (!(outcome instanceof Outcome.Debug) || ((Outcome.Debug) outcome).stop().kind() != DebugStop.Kind.WATCHPOINT) {
+            return false;
+        }
+        Watchpoints.Watch watch = watchOf(((Outcome.Debug) outcome).stop());
+        if (watch == null) {
+            return false;
+        }
+        boolean written = watch.changed();
+        seen(watch);
+        if (written && watch.type == BreakpointType.READ_WATCHPOINT) {
+            Logger.debug("read watchpoint {} hit by a write: not reported", watch);
+            return true;
+        }
+        return false;
+    }
+
+    private Watchpoints.Watch watchOf(DebugStop stop) {
+        return watchpoints.ofSlot(stop.slot() - hardwareBreakpoints.size());
+    }
+
+    private static void seen(Watchpoints.Watch watch) {
+        byte[] now = watch.current();
+        if (now != null) {
+            watch.seen = now;
         }
     }
 
@@ -846,6 +935,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 break;
             case HARDWARE_BREAKPOINT:
                 reason = new StopEvent.HardwareBreak();
+                break;
+            case WATCHPOINT:
+                Watchpoints.Watch watch = watchOf(stop);
+                reason = watch == null ? new StopEvent.Plain() : new StopEvent.Watch(watch.type, watch.address);
                 break;
             default:
                 reason = new StopEvent.Plain();
