@@ -14,10 +14,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.kvmgdb.core.server.GdbServer;
+import org.kvmgdb.core.session.SessionOptions;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
+import org.kvmgdb.core.testing.LoopbackListener;
+import org.kvmgdb.core.testing.RspClient;
 
 /**
  * Watchpoints on the real test guest (src/test/c/guest.c) under {@link KvmTarget} on /dev/kvm:
@@ -132,6 +136,26 @@ class KvmWatchpointTest {
         assertEquals("hello from the kvmgdb test guest\n", serial.toString(StandardCharsets.US_ASCII), "everything before it ran");
         // The only write: the guest runs to its end.
         assertEquals(EXITED, continueAll());
+    }
+
+    /** What gdb sees on the wire: Z2 accepted, Z3/Z4 answered with an error (not as unsupported), the watch stop reply. */
+    @Test
+    void onTheWireZ2IsAcceptedZ3AndZ4AreErrorsAndTheStopReplyNamesTheWatchedAddress() throws Exception {
+        attach(TestGuest.MODE_RUN, false);
+        String at = Long.toHexString(counter);
+        LoopbackListener listener = new LoopbackListener();
+        try (GdbServer server = new GdbServer(listener, target, SessionOptions.DEFAULTS).start();
+                RspClient gdb = new RspClient(listener.port())) {
+            assertEquals("E16", gdb.request("Z3," + at + ",4"), "EINVAL: refused, so gdb reports it could not insert it");
+            assertEquals("E16", gdb.request("Z4," + at + ",4"));
+            assertEquals("OK", gdb.request("Z2," + at + ",4"));
+
+            String stop = gdb.request("c");
+
+            assertTrue(stop.matches("T05thread:0*1;(.*;)?watch:" + at + ";.*"), stop);
+            assertEquals("OK", gdb.request("z2," + at + ",4"));
+            assertEquals("W" + Integer.toHexString(TestGuest.EXIT_STATUS), gdb.request("c"));
+        }
     }
 
     @Test
