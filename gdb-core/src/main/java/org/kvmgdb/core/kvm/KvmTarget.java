@@ -668,6 +668,9 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } catch (HypervisorException e) {
                 throw new TargetException(TargetException.EIO, "cannot resume: " + e.getMessage());
             }
+            if (armed != null) {
+                Logger.debug("stepped watchpoints: {} single steps in the last round", armed.steps());
+            }
             armed = watchpoints.isEmpty() ? null : watchpoints.arm(translation(runners.get(0)), vm.memory());
             round = r;
             advance(r);
@@ -757,7 +760,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
         boolean stepped = outcome instanceof Outcome.Halted
                 || (outcome instanceof Outcome.Debug && ((Outcome.Debug) outcome).stop().kind() == DebugStop.Kind.SINGLE_STEP)
-                || ignoredReadHit(outcome);
+                || ignoredReadHit(runner, outcome);
         if (stepped) {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             boolean finished = action instanceof ResumeRequest.Step
@@ -790,7 +793,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 keepIfBreakpoint(runner, stop);
                 return;
             }
-            if (ignoredReadHit(outcome)) {
+            if (ignoredReadHit(runner, outcome)) {
                 goOn(r, runner);
                 return;
             }
@@ -826,11 +829,11 @@ public final class KvmTarget implements DebugTarget, RunControl {
      * reads as read-or-write, so this was a write, and gdb does not hear of it. Records the new
      * bytes as seen either way; lock held.
      */
-    private boolean ignoredReadHit(Outcome outcome) {
+    private boolean ignoredReadHit(VcpuRunner runner, Outcome outcome) {
         if (!(outcome instanceof Outcome.Debug) || ((Outcome.Debug) outcome).stop().kind() != DebugStop.Kind.WATCHPOINT) {
             return false;
         }
-        Watchpoints.Watch watch = watchOf(((Outcome.Debug) outcome).stop());
+        Watchpoints.Watch watch = watchOf(runner, ((Outcome.Debug) outcome).stop());
         if (watch == null) {
             return false;
         }
@@ -843,8 +846,14 @@ public final class KvmTarget implements DebugTarget, RunControl {
         return false;
     }
 
-    private Watchpoints.Watch watchOf(DebugStop stop) {
-        return watchpoints.ofSlot(stop.slot() - hardwareBreakpoints.size());
+    /**
+     * The watch whose debug-register piece fired: the slot is looked up in the control the vCPU ran
+     * with (stepping off a breakpoint runs without its execute slot, which renumbers the others).
+     * On the runner's own thread.
+     */
+    private Watchpoints.Watch watchOf(VcpuRunner runner, DebugStop stop) {
+        List<HardwareSlot> slots = runner.applied().slots();
+        return stop.slot() >= 0 && stop.slot() < slots.size() ? watchpoints.ofPiece(slots.get(stop.slot())) : null;
     }
 
     private static void seen(Watchpoints.Watch watch) {
@@ -937,7 +946,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 reason = new StopEvent.HardwareBreak();
                 break;
             case WATCHPOINT:
-                Watchpoints.Watch watch = watchOf(stop);
+                Watchpoints.Watch watch = watchOf(runner, stop);
                 reason = watch == null ? new StopEvent.Plain() : new StopEvent.Watch(watch.type, watch.address);
                 break;
             default:

@@ -124,6 +124,14 @@ final class VcpuRunner {
         halted = false;
     }
 
+    /**
+     * The guest-debug state the vCPU last ran with, whose slot numbers a {@link DebugStop} names.
+     * Only on this runner's own thread, as in {@link RunControl#vcpuStopped}.
+     */
+    DebugControl applied() {
+        return applied;
+    }
+
     /** Test seam: how the thread enters the guest from now on (default: {@code KVM_RUN}). */
     void entry(Entry replacement) {
         entry = replacement;

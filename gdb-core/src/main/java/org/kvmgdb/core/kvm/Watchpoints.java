@@ -271,16 +271,12 @@ final class Watchpoints {
         return all;
     }
 
-    /** The watch that owns debug-register piece {@code n} of {@link #slots()}, or null. */
-    Watch ofSlot(int n) {
-        if (n < 0) {
-            return null;
-        }
+    /** The watch that owns debug-register piece {@code piece} (one of {@link #slots()}), or null. */
+    Watch ofPiece(HardwareSlot piece) {
         for (Watch w : watches) {
-            if (n < w.slots.size()) {
+            if (w.slots.contains(piece)) {
                 return w;
             }
-            n -= w.slots.size();
         }
         return null;
     }

@@ -180,6 +180,27 @@ class RecordedExitReplayTest {
         assertEquals(0x00D0_060AL, set.getLong(64));
     }
 
+    /**
+     * Stepping off a hardware breakpoint runs without its execute slot, so the watch moves from DR1
+     * to DR0 for that one instruction; a write in it is still the watch's.
+     */
+    @Test
+    void aDataBreakpointHitWhileSteppingOffAHardwareBreakpointIsTheWatch() throws Exception {
+        attach(true);
+        long scale = TestGuest.address("scale");
+        long counter = TestGuest.address("global_counter");
+        target.insertBreakpoint(BreakpointType.HARDWARE, scale, 1);
+        assertEquals(trap(new StopEvent.HardwareBreak()), continueAll()); // a real DR0 hit on this host too
+        target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
+        replay.exits.add(dataHit(0, scale + 1));
+
+        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, counter)), continueAll());
+
+        ByteBuffer stepOff = recorder.lastBuffer(KvmIoctls.KVM_SET_GUEST_DEBUG);
+        assertEquals(counter, stepOff.getLong(8), "the watch in DR0 for the step");
+        assertEquals(0x000D_0602L, stepOff.getLong(64), "G0 | GE | bit 10, R/W0 = 01, LEN0 = 11");
+    }
+
     @Test
     void anUnalignedWatchIsSplitOverDebugRegistersAndAHitOnAnyPieceIsTheWatch() throws Exception {
         attach(true);

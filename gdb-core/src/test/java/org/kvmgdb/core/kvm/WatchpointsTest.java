@@ -74,9 +74,10 @@ class WatchpointsTest {
 
         assertEquals(List.of(write(0x1001, 1), write(0x1002, 1), new HardwareSlot(Kind.READ, 0x1008, 1)), w.slots());
         assertFalse(w.stepping());
-        assertSame(w.ofSlot(0), w.ofSlot(1), "both pieces of the unaligned watch");
-        assertEquals(BreakpointType.READ_WATCHPOINT, w.ofSlot(2).type);
-        assertNull(w.ofSlot(3));
+        assertSame(w.ofPiece(write(0x1001, 1)), w.ofPiece(write(0x1002, 1)), "both pieces of the unaligned watch");
+        assertEquals(0x1001, w.ofPiece(write(0x1002, 1)).address);
+        assertEquals(BreakpointType.READ_WATCHPOINT, w.ofPiece(new HardwareSlot(Kind.READ, 0x1008, 1)).type);
+        assertNull(w.ofPiece(write(0x1008, 1)), "a write piece there is nobody's");
 
         // DR0-DR3 are all taken (one execute breakpoint, three pieces): no room for a read watch...
         TargetException full = assertThrows(TargetException.class,
