@@ -1,6 +1,7 @@
 package org.kvmgdb.core.session;
 
 import java.util.List;
+import org.kvmgdb.core.monitor.SessionStatistics;
 import org.kvmgdb.core.protocol.ThreadPackets.ThreadId;
 import org.kvmgdb.core.target.DebugTarget;
 import org.kvmgdb.core.target.StopEvent;
@@ -20,6 +21,12 @@ final class SessionState {
     int generalThread;
     /** {@code Hc}: the thread legacy {@code c}/{@code s} act on; 0 when gdb said any or all. */
     int continueThread;
+
+    /** {@code Qqemu.PhyMemMode:1} or {@code monitor phys on}: {@code m M X} address guest-physical memory. */
+    boolean physicalMode;
+
+    /** Packets and time, for {@code monitor stats}. */
+    final SessionStatistics statistics = new SessionStatistics();
 
     SessionState(DebugTarget target) {
         this.target = target;
