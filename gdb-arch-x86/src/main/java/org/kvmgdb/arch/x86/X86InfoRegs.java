@@ -50,7 +50,8 @@ final class X86InfoRegs implements MonitorCommand {
         if (!arguments.isEmpty()) {
             throw new IllegalArgumentException("info regs takes no arguments");
         }
-        return format(KvmSregs.read(vcpu), KvmDebugRegs.read(vcpu));
+        // Named first: gdb sends no Hg before qRcmd, so after "thread N" the vCPU may not be the one gdb shows.
+        return "vCPU " + vcpu.index() + ":\n" + format(KvmSregs.read(vcpu), KvmDebugRegs.read(vcpu));
     }
 
     static String format(KvmSregs s, KvmDebugRegs d) {

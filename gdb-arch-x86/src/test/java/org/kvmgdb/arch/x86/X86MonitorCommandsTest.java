@@ -54,6 +54,7 @@ class X86MonitorCommandsTest {
     void infoRegsDecodesControlSegmentAndDebugRegisters() {
         bootState();
         String out = command("info regs").run(vcpu, List.of());
+        assertLine(out, "^vCPU 1:$");
         assertLine(out, "^cr0 +0x80050033 +PE MP ET NE WP AM PG$");
         assertLine(out, "^cr3 +0x2000 +page tables at 0x2000$");
         assertLine(out, "^cr4 +0x620 +PAE OSFXSR OSXMMEXCPT$");

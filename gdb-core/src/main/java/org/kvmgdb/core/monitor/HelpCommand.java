@@ -44,6 +44,8 @@ final class HelpCommand implements StubCommand {
         for (StubCommand c : monitor.commands()) {
             out.append(String.format("  %-" + width + "s  %s%n", Monitor.synopsis(c), c.help()));
         }
+        // gdb sends no Hg before qRcmd: the stub only knows the thread gdb last read registers or memory of.
+        out.append("The selected vCPU is the thread gdb last read registers or memory of (marked * by info vcpus).\n");
         return out.toString();
     }
 }

@@ -124,7 +124,8 @@ class MonitorTest {
         assertLine(help, "^  info vcpus +each vCPU's gdb thread, state");
         assertLine(help, "^  phys \\[on\\|off\\] +memory reads and writes address guest-physical memory");
         assertLine(help, "^  stats +KVM exits by reason");
-        assertEquals(6, help.split("\n").length, help);
+        assertLine(help, "^The selected vCPU is the thread gdb last read registers or memory of \\(marked \\* by info vcpus\\)\\.$");
+        assertEquals(7, help.split("\n").length, help);
         assertEquals(help, run(""), "a bare monitor shows the help");
     }
 
