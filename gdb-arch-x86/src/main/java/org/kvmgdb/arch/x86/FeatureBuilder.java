@@ -44,8 +44,13 @@ final class FeatureBuilder {
 
     /** {@code prefix + first} .. {@code prefix + last}, e.g. {@code xmm0..xmm15}. */
     FeatureBuilder numbered(String prefix, int first, int last, int bitSize, String type, String group) {
+        return numbered(prefix, first, last, bitSize, type, group, "");
+    }
+
+    /** {@code prefix + first + suffix} .. {@code prefix + last + suffix}, e.g. {@code ymm0h..ymm15h}. */
+    FeatureBuilder numbered(String prefix, int first, int last, int bitSize, String type, String group, String suffix) {
         for (int i = first; i <= last; i++) {
-            reg(prefix + i, bitSize, type, group);
+            reg(prefix + i + suffix, bitSize, type, group);
         }
         return this;
     }
