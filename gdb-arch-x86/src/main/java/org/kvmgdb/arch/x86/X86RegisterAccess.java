@@ -105,10 +105,7 @@ public final class X86RegisterAccess implements RegisterAccess {
     /** Reads only the struct {@code regnum} lives in (nothing for a register KVM does not have). */
     @Override
     public byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
-        if (layout != description) {
-            return RegisterAccess.super.readRegister(vcpu, layout, regnum);
-        }
-        Field f = fields[regnum];
+        Field f = field(layout, regnum);
         State s = State.read(vcpu, sourceOf(f), msrs);
         byte[] g = new byte[f.size()];
         f.read(s, g, 0);
@@ -118,11 +115,7 @@ public final class X86RegisterAccess implements RegisterAccess {
     /** Reads the struct {@code regnum} lives in and sets it again if the value changed it. */
     @Override
     public void writeRegister(VcpuHandle vcpu, TargetDescription layout, int regnum, byte[] value) {
-        if (layout != description) {
-            RegisterAccess.super.writeRegister(vcpu, layout, regnum, value);
-            return;
-        }
-        Field f = fields[regnum];
+        Field f = field(layout, regnum);
         if (value.length != f.size()) {
             throw new IllegalArgumentException(description.register(regnum).name() + " is " + f.size() + " bytes, got " + value.length);
         }
@@ -130,6 +123,15 @@ public final class X86RegisterAccess implements RegisterAccess {
         State after = before.copy();
         f.write(after, value, 0);
         after.writeChanged(vcpu, before);
+    }
+
+    /** Regnums mean what this access's description says; another layout is a caller's mistake. */
+    private Field field(TargetDescription layout, int regnum) {
+        if (layout != description) {
+            throw new IllegalArgumentException("this register access serves its own description, not " + layout.architecture()
+                    + " with " + layout.registers().size() + " registers");
+        }
+        return fields[regnum];
     }
 
     private static EnumSet<Source> sourceOf(Field f) {
