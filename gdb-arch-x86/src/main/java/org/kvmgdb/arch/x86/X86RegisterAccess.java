@@ -14,6 +14,7 @@ import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.arch.x86.kvm.KvmFpu;
 import org.kvmgdb.arch.x86.kvm.KvmMsrs;
 import org.kvmgdb.arch.x86.kvm.KvmRegs;
+import org.kvmgdb.arch.x86.kvm.KvmRun;
 import org.kvmgdb.arch.x86.kvm.KvmSegment;
 import org.kvmgdb.arch.x86.kvm.KvmSregs;
 import org.kvmgdb.arch.x86.kvm.KvmStruct;
@@ -36,15 +37,23 @@ import org.tinylog.Logger;
  * <p>The control registers and {@code efer} are kvm_sregs fields: KVM checks a write there
  * (KVM_SET_SREGS fails with EINVAL on a combination the CPU would refuse). EFER comes from kvm_sregs,
  * not from KVM_GET_MSRS, which returned 0 for it on a PVM host while kvm_sregs had 0x500
- * (KVM-HERE.md). {@code k_gs_base} is MSR_KERNEL_GS_BASE through KVM_GET/SET_MSRS. {@code ymm0h}..
- * {@code ymm15h} are the AVX state component of the XSAVE area; writing one marks the component
- * present in XSTATE_BV, or KVM would load its initial state (zeros) instead.
+ * (KVM-HERE.md). Without an in-kernel local APIC, KVM_RUN takes CR8 from {@code kvm_run.cr8}
+ * (userspace owns the TPR then), so a write of {@code cr8} goes there too. {@code k_gs_base} is
+ * MSR_KERNEL_GS_BASE through KVM_GET/SET_MSRS.
+ *
+ * <p>{@code ymm0h}..{@code ymm15h} are the AVX component of the XSAVE area. When the description has
+ * them, the x87 and SSE registers come from the XSAVE area's legacy region as well, not from
+ * KVM_GET/SET_FPU: KVM loads a component whose XSTATE_BV bit is clear as its initial state, and
+ * KVM_SET_FPU leaves XSTATE_BV alone, so an xmm written through it into a vCPU whose SSE state is
+ * still initial (every vCPU at boot: XSTATE_BV = 0) reads back through KVM_GET_FPU but not through
+ * KVM_GET_XSAVE, and is not what the guest gets. A write through the XSAVE area marks what it
+ * changed present: x87 and SSE together, AVX for a ymm half. A description without AVX keeps
+ * using kvm_fpu.
  *
  * <p>Every read or write issues the GET ioctls of the structs the registers asked for live in, and
  * nothing else: a {@code p} of {@code rip} is one KVM_GET_REGS. {@link #writeAll} only issues a SET
  * ioctl for a struct whose bytes changed, so writing back what {@link #readAll} returned touches
- * nothing; KVM_SET_XSAVE goes before KVM_SET_FPU, because the XSAVE area holds the legacy x87/SSE
- * region too and would otherwise put back the values KVM_SET_FPU just replaced.
+ * nothing.
  */
 public final class X86RegisterAccess implements RegisterAccess {
     private final TargetDescription description;
@@ -53,6 +62,8 @@ public final class X86RegisterAccess implements RegisterAccess {
     private final EnumSet<Source> used = EnumSet.noneOf(Source.class);
     /** The MSR indices the description's registers need, in KVM_GET_MSRS order. */
     private final int[] msrs;
+    /** The description has XSAVE registers: the x87/SSE ones come from the XSAVE area too. */
+    private final boolean fpuFromXsave;
 
     public X86RegisterAccess(TargetDescription description) {
         this.description = description;
@@ -77,11 +88,12 @@ public final class X86RegisterAccess implements RegisterAccess {
             fields[r.regnum()] = f;
         }
         msrs = msrList.stream().mapToInt(Integer::intValue).toArray();
+        fpuFromXsave = used.contains(Source.XSAVE);
     }
 
     @Override
     public byte[] readAll(VcpuHandle vcpu) {
-        State s = State.read(vcpu, used, msrs);
+        State s = State.read(vcpu, used, msrs, fpuFromXsave);
         byte[] g = new byte[description.gPacketSize()];
         for (int regnum = 0; regnum < fields.length; regnum++) {
             fields[regnum].read(s, g, description.offsetOf(regnum));
@@ -94,7 +106,7 @@ public final class X86RegisterAccess implements RegisterAccess {
         if (g.length != description.gPacketSize()) {
             throw new IllegalArgumentException("g packet is " + description.gPacketSize() + " bytes, got " + g.length);
         }
-        State before = State.read(vcpu, used, msrs);
+        State before = State.read(vcpu, used, msrs, fpuFromXsave);
         State after = before.copy();
         for (int regnum = 0; regnum < fields.length; regnum++) {
             fields[regnum].write(after, g, description.offsetOf(regnum));
@@ -106,7 +118,7 @@ public final class X86RegisterAccess implements RegisterAccess {
     @Override
     public byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
         Field f = field(layout, regnum);
-        State s = State.read(vcpu, sourceOf(f), msrs);
+        State s = State.read(vcpu, sourceOf(f), msrs, fpuFromXsave);
         byte[] g = new byte[f.size()];
         f.read(s, g, 0);
         return g;
@@ -119,7 +131,7 @@ public final class X86RegisterAccess implements RegisterAccess {
         if (value.length != f.size()) {
             throw new IllegalArgumentException(description.register(regnum).name() + " is " + f.size() + " bytes, got " + value.length);
         }
-        State before = State.read(vcpu, sourceOf(f), msrs);
+        State before = State.read(vcpu, sourceOf(f), msrs, fpuFromXsave);
         State after = before.copy();
         f.write(after, value, 0);
         after.writeChanged(vcpu, before);
@@ -153,36 +165,42 @@ public final class X86RegisterAccess implements RegisterAccess {
 
     private enum Source { REGS, SREGS, FPU, MSRS, XSAVE, NONE }
 
-    /** The KVM structs of one vCPU that one read or write needs; the others stay null. */
+    /**
+     * The KVM structs of one vCPU that one read or write needs; the others stay null. When
+     * {@code fpuFromXsave}, {@code fpu} is the XSAVE area's legacy region, not a KVM_GET_FPU answer.
+     */
     private static final class State {
+        boolean fpuFromXsave;
         KvmRegs regs;
         KvmSregs sregs;
         KvmFpu fpu;
         KvmMsrs msrs;
         KvmXsave xsave;
 
-        static State read(VcpuHandle vcpu, Set<Source> sources, int[] msrIndices) {
+        static State read(VcpuHandle vcpu, Set<Source> sources, int[] msrIndices, boolean fpuFromXsave) {
             State s = new State();
+            s.fpuFromXsave = fpuFromXsave;
             if (sources.contains(Source.REGS)) {
                 s.regs = KvmRegs.read(vcpu);
             }
             if (sources.contains(Source.SREGS)) {
                 s.sregs = KvmSregs.read(vcpu);
             }
-            if (sources.contains(Source.FPU)) {
-                s.fpu = KvmFpu.read(vcpu);
-            }
             if (sources.contains(Source.MSRS)) {
                 s.msrs = KvmMsrs.read(vcpu, msrIndices);
             }
-            if (sources.contains(Source.XSAVE)) {
+            if (sources.contains(Source.XSAVE) || (fpuFromXsave && sources.contains(Source.FPU))) {
                 s.xsave = KvmXsave.read(vcpu);
+            }
+            if (sources.contains(Source.FPU)) {
+                s.fpu = fpuFromXsave ? s.xsave.legacyRegion() : KvmFpu.read(vcpu);
             }
             return s;
         }
 
         State copy() {
             State c = new State();
+            c.fpuFromXsave = fpuFromXsave;
             c.regs = regs == null ? null : copyOf(regs, new KvmRegs());
             c.sregs = sregs == null ? null : copyOf(sregs, new KvmSregs());
             c.fpu = fpu == null ? null : copyOf(fpu, new KvmFpu());
@@ -206,8 +224,7 @@ public final class X86RegisterAccess implements RegisterAccess {
 
         /**
          * Issues the SET ioctl of each struct whose bytes differ from {@code before}. SET_SREGS and
-         * SET_FPU have side effects (MMU context reset, FPU reload), so unchanged structs are skipped;
-         * XSAVE goes before FPU (see the class comment).
+         * SET_FPU have side effects (MMU context reset, FPU reload), so unchanged structs are skipped.
          */
         void writeChanged(VcpuHandle vcpu, State before) {
             if (regs != null && !regs.sameBytes(before.regs)) {
@@ -215,15 +232,22 @@ public final class X86RegisterAccess implements RegisterAccess {
             }
             if (sregs != null && !sregs.sameBytes(before.sregs)) {
                 sregs.write(vcpu);
+                if (sregs.get(KvmSregs.CR8) != before.sregs.get(KvmSregs.CR8)) {
+                    // Without an in-kernel APIC the next KVM_RUN sets CR8 from here; with one, it ignores it.
+                    vcpu.kvmRun().putLong(KvmRun.CR8, sregs.get(KvmSregs.CR8));
+                }
             }
             if (msrs != null && !msrs.sameBytes(before.msrs)) {
                 msrs.write(vcpu);
             }
+            boolean fpuChanged = fpu != null && !fpu.sameBytes(before.fpu);
+            if (fpuChanged && fpuFromXsave) {
+                xsave.legacyRegion(fpu);
+            } else if (fpuChanged) {
+                fpu.write(vcpu);
+            }
             if (xsave != null && !xsave.sameBytes(before.xsave)) {
                 xsave.write(vcpu);
-            }
-            if (fpu != null && !fpu.sameBytes(before.fpu)) {
-                fpu.write(vcpu);
             }
         }
     }

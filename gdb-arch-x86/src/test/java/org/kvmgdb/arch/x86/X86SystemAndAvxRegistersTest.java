@@ -23,8 +23,9 @@ import org.kvmgdb.arch.x86.kvm.KvmXsave;
 
 /**
  * The registers beyond GDB's core/sse/segments features, with the shipped description: control
- * registers and EFER in kvm_sregs, k_gs_base through KVM_GET/SET_MSRS, ymm upper halves in the XSAVE
- * area; and single-register reads and writes that touch only the struct the register lives in.
+ * registers and EFER in kvm_sregs, k_gs_base through KVM_GET/SET_MSRS, ymm upper halves and (with
+ * them) the x87/SSE state in the XSAVE area; and single-register reads and writes that touch only the
+ * struct the register lives in.
  */
 class X86SystemAndAvxRegistersTest {
     private static final long CR0 = 0x8005_0033L, CR2 = 0xFFFF_8000_DEAD_0000L, CR3 = 0x2000L | 0x18,
@@ -40,8 +41,12 @@ class X86SystemAndAvxRegistersTest {
         KvmRegs regs = new KvmRegs().rip(0x100000).rflags(0x2).set(KvmRegs.RSP, 0x7FF_FF00).set(KvmRegs.RBP, 0x7FF_FF40);
         KvmSregs sregs = new KvmSregs().set(KvmSregs.CR0, CR0).set(KvmSregs.CR2, CR2).set(KvmSregs.CR3, CR3)
                 .set(KvmSregs.CR4, CR4).set(KvmSregs.CR8, CR8).set(KvmSregs.EFER, EFER);
-        KvmFpu fpu = new KvmFpu().fcw(0x37F).mxcsr(0x1F80);
+        // KVM_GET_FPU would answer something else: with AVX in the description it is not asked.
+        KvmFpu fpu = new KvmFpu().fcw(0x7F).mxcsr(0x1F00);
         KvmXsave xsave = new KvmXsave().xstateBv(KvmXsave.XFEATURE_MASK_FP | KvmXsave.XFEATURE_MASK_SSE | KvmXsave.XFEATURE_MASK_YMM);
+        // struct fxregs_state: cwd at 0, mxcsr at 24, mxcsr_mask at 28
+        xsave.putBytes(0, Hex.bytes("7f03"), 0, 2);
+        xsave.putBytes(24, Hex.bytes("801f0000ffff0200"), 0, 8);
         for (int i = 0; i < 16; i++) {
             byte[] high = new byte[16];
             Arrays.fill(high, (byte) (0xC0 + i));
@@ -77,7 +82,11 @@ class X86SystemAndAvxRegistersTest {
         assertEquals(KERNEL_GS_BASE, Hex.le64(g, at("k_gs_base")));
         assertEquals("c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0", Hex.of(Arrays.copyOfRange(g, at("ymm0h"), at("ymm0h") + 16)));
         assertEquals("cfcfcfcfcfcfcfcfcfcfcfcfcfcfcfcf", Hex.of(Arrays.copyOfRange(g, at("ymm15h"), at("ymm15h") + 16)));
-        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_FPU", "KVM_GET_MSRS", "KVM_GET_XSAVE"), vcpu.callNames());
+        // x87/SSE from the XSAVE area's legacy region, not KVM_GET_FPU
+        assertEquals("11111111111111111111111111111111", Hex.of(Arrays.copyOfRange(g, at("xmm0"), at("xmm0") + 16)));
+        assertEquals(0x37F, Hex.le32(g, at("fctrl")));
+        assertEquals(0x1F80, Hex.le32(g, at("mxcsr")));
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE"), vcpu.callNames());
     }
 
     @Test
@@ -93,7 +102,7 @@ class X86SystemAndAvxRegistersTest {
         byte[] g = access.readAll(vcpu);
         vcpu.clearCalls();
         access.writeAll(vcpu, g);
-        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_FPU", "KVM_GET_MSRS", "KVM_GET_XSAVE"), vcpu.callNames());
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE"), vcpu.callNames());
     }
 
     @Test
@@ -104,12 +113,21 @@ class X86SystemAndAvxRegistersTest {
         put64(g, at("cr2"), 0x1234_5000L);
         vcpu.clearCalls();
         access.writeAll(vcpu, g);
-        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_FPU", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_SREGS"),
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_SREGS"),
                 vcpu.callNames());
         byte[] expected = before.clone();
         put64(expected, KvmSregs.CR8, 0xF);
         put64(expected, KvmSregs.CR2, 0x1234_5000L);
         assertArrayEquals(expected, vcpu.calls(KvmIoctls.KVM_SET_SREGS).get(0).bytes());
+        // without an in-kernel APIC, KVM_RUN loads CR8 from kvm_run.cr8 (offset 16)
+        assertEquals(0xF, vcpu.kvmRun().getLong(16));
+    }
+
+    @Test
+    void kvmRunCr8IsLeftAloneWhenCr8DoesNotChange() {
+        vcpu.kvmRun().putLong(16, 0x77);
+        access.writeRegister(vcpu, td, regnum("cr3"), le64(0x3000));
+        assertEquals(0x77, vcpu.kvmRun().getLong(16));
     }
 
     @Test
@@ -118,7 +136,7 @@ class X86SystemAndAvxRegistersTest {
         put64(g, at("k_gs_base"), 0xFFFF_FFFF_8100_0000L);
         vcpu.clearCalls();
         access.writeAll(vcpu, g);
-        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_FPU", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_MSRS"),
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_MSRS"),
                 vcpu.callNames());
         assertEquals("01000000" + "00000000" + "020100c0" + "00000000" + "00000081ffffffff",
                 Hex.of(vcpu.calls(KvmIoctls.KVM_SET_MSRS).get(0).bytes()));
@@ -137,7 +155,7 @@ class X86SystemAndAvxRegistersTest {
         vcpu.clearCalls();
         access.writeAll(vcpu, g);
 
-        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_FPU", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_XSAVE"),
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_XSAVE"),
                 vcpu.callNames());
         byte[] expected = initial.toBytes();
         expected[KvmXsave.XSTATE_BV] = 0x7; // FP | SSE | YMM; nothing else in the header changes
@@ -146,21 +164,70 @@ class X86SystemAndAvxRegistersTest {
     }
 
     @Test
-    void xsaveIsSetBeforeFpuSoTheNewXmmIsNotOverwrittenByTheLegacyRegion() {
+    void anXmmWriteGoesIntoTheLegacyRegionAndMarksX87AndSsePresent() {
+        // A vCPU as KVM boots it: every component in its initial state, XSTATE_BV = 0, and the
+        // initial values (FCW 0x37F, MXCSR 0x1F80) in the legacy region.
+        KvmXsave initial = new KvmXsave();
+        initial.putBytes(0, Hex.bytes("7f03"), 0, 2);
+        initial.putBytes(24, Hex.bytes("801f0000ffff0200"), 0, 8);
+        vcpu.kernelState(KvmIoctls.KVM_GET_XSAVE, initial.toBytes());
+        byte[] xmm3 = Hex.bytes("00112233445566778899aabbccddeeff");
+
+        access.writeRegister(vcpu, td, regnum("xmm3"), xmm3);
+
+        assertEquals(List.of("KVM_GET_XSAVE", "KVM_SET_XSAVE"), vcpu.callNames());
+        byte[] expected = initial.toBytes();
+        System.arraycopy(xmm3, 0, expected, 160 + 3 * 16, 16); // fxregs_state.xmm_space
+        expected[KvmXsave.XSTATE_BV] = 0x3; // FP | SSE
+        assertArrayEquals(expected, vcpu.calls(KvmIoctls.KVM_SET_XSAVE).get(0).bytes());
+    }
+
+    @Test
+    void x87RegistersLandAtTheirFxsaveOffsets() {
         byte[] g = access.readAll(vcpu);
-        byte[] xmm0 = Hex.bytes("22222222222222222222222222222222");
-        System.arraycopy(xmm0, 0, g, at("xmm0"), 16);
-        byte[] ymm0h = Hex.bytes("33333333333333333333333333333333");
-        System.arraycopy(ymm0h, 0, g, at("ymm0h"), 16);
+        put32(g, at("fctrl"), 0x027F);
+        put32(g, at("fstat"), 0x3800);         // TOP = 7
+        put32(g, at("ftag"), 0x3FFF);          // only physical 7 in use
+        put32(g, at("fiseg"), 0x0000_0001);
+        put32(g, at("fioff"), 0x0040_1000);
+        put32(g, at("fooff"), 0x0060_2000);
+        put32(g, at("fop"), 0x0000_0123);
+        put32(g, at("mxcsr"), 0x1F84);
+        byte[] st0 = Hex.bytes("0102030405060708090a");
+        System.arraycopy(st0, 0, g, at("st0"), 10);
         vcpu.clearCalls();
         access.writeAll(vcpu, g);
-        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_FPU", "KVM_GET_MSRS", "KVM_GET_XSAVE",
-                "KVM_SET_XSAVE", "KVM_SET_FPU"), vcpu.callNames());
-        assertEquals(Hex.of(xmm0), Hex.of(Arrays.copyOfRange(vcpu.kernelState(KvmIoctls.KVM_GET_FPU), KvmFpu.xmm(0), KvmFpu.xmm(0) + 16)));
+
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_XSAVE"), vcpu.callNames());
+        byte[] set = vcpu.calls(KvmIoctls.KVM_SET_XSAVE).get(0).bytes();
+        assertEquals(0x027F, Hex.le16(set, 0));                      // cwd
+        assertEquals(0x3800, Hex.le16(set, 2));                      // swd
+        assertEquals(0x0080, Hex.le16(set, 4));                      // twd: the abridged tag, reserved byte 0
+        assertEquals(0x0123, Hex.le16(set, 6));                      // fop
+        assertEquals(0x0000_0001_0040_1000L, Hex.le64(set, 8));      // rip
+        assertEquals(0x0000_0000_0060_2000L, Hex.le64(set, 16));     // rdp
+        assertEquals(0x1F84, Hex.le32(set, 24));                     // mxcsr
+        assertEquals(0x0002_FFFF, Hex.le32(set, 28), "mxcsr_mask stays as KVM gave it");
+        assertEquals(Hex.of(st0), Hex.of(Arrays.copyOfRange(set, 32, 42)));   // st_space[0]
+        assertEquals(0x7, Hex.le64(set, KvmXsave.XSTATE_BV));
+        assertTrue(vcpu.calls(KvmIoctls.KVM_SET_FPU).isEmpty());
+    }
+
+    @Test
+    void xmmAndYmmHalvesOfOneRegisterGoInOneSetXsave() {
+        vcpu.kernelState(KvmIoctls.KVM_GET_XSAVE, new KvmXsave().toBytes());
+        byte[] g = access.readAll(vcpu);
+        byte[] low = Hex.bytes("22222222222222222222222222222222");
+        byte[] high = Hex.bytes("33333333333333333333333333333333");
+        System.arraycopy(low, 0, g, at("xmm0"), 16);
+        System.arraycopy(high, 0, g, at("ymm0h"), 16);
+        vcpu.clearCalls();
+        access.writeAll(vcpu, g);
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_SET_XSAVE"), vcpu.callNames());
         byte[] xsave = vcpu.kernelState(KvmIoctls.KVM_GET_XSAVE);
-        assertEquals(Hex.of(ymm0h), Hex.of(Arrays.copyOfRange(xsave, 576, 592)));
-        // the legacy region went to KVM as it was read; KVM_SET_FPU, after it, replaced xmm0
-        assertArrayEquals(Arrays.copyOfRange(xsaveBefore, 0, 512), Arrays.copyOfRange(xsave, 0, 512));
+        assertEquals(Hex.of(low), Hex.of(Arrays.copyOfRange(xsave, 160, 176)));
+        assertEquals(Hex.of(high), Hex.of(Arrays.copyOfRange(xsave, 576, 592)));
+        assertEquals(0x7, Hex.le64(xsave, KvmXsave.XSTATE_BV));
     }
 
     @Test
@@ -175,7 +242,7 @@ class X86SystemAndAvxRegistersTest {
         assertEquals(KERNEL_GS_BASE, Hex.le64(access.readRegister(vcpu, td, regnum("k_gs_base")), 0));
         assertEquals("c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3", Hex.of(access.readRegister(vcpu, td, regnum("ymm3h"))));
         assertEquals(0x1F80, Hex.le32(access.readRegister(vcpu, td, regnum("mxcsr")), 0));
-        assertEquals(List.of("KVM_GET_SREGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_GET_FPU"), vcpu.callNames());
+        assertEquals(List.of("KVM_GET_SREGS", "KVM_GET_SREGS", "KVM_GET_MSRS", "KVM_GET_XSAVE", "KVM_GET_XSAVE"), vcpu.callNames());
     }
 
     @Test
@@ -234,6 +301,12 @@ class X86SystemAndAvxRegistersTest {
         byte[] b = new byte[8];
         put64(b, 0, v);
         return b;
+    }
+
+    private static void put32(byte[] g, int at, int v) {
+        for (int i = 0; i < 4; i++) {
+            g[at + i] = (byte) (v >>> (8 * i));
+        }
     }
 
     private static void put64(byte[] g, int at, long v) {

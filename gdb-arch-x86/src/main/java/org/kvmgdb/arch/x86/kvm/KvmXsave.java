@@ -14,8 +14,17 @@ import org.kvmgdb.api.hypervisor.VcpuHandle;
 public final class KvmXsave extends KvmStruct {
     public static final int SIZE = 4096;
 
-    // 0..511: the legacy region, FXSAVE's layout (x87 and SSE state; KVM_GET_FPU shows the same).
+    // 0..511: the legacy region, struct fxregs_state (arch/x86/include/asm/fpu/types.h): the x87
+    // and SSE state in FXSAVE's layout.
     public static final int LEGACY_REGION = 0;
+    //   u16 cwd; u16 swd; u16 twd (the abridged tag in its low byte); u16 fop;
+    static final int FX_FCW = 0, FX_FSW = 2, FX_FTW = 4, FX_FOP = 6;
+    //   u64 rip; u64 rdp;  (the 64-bit format: FPU instruction and data pointers)
+    static final int FX_RIP = 8, FX_RDP = 16;
+    //   u32 mxcsr; u32 mxcsr_mask;
+    static final int FX_MXCSR = 24;
+    //   u32 st_space[32]: ST(i) in 16-byte slots;  u32 xmm_space[64]: XMMi in 16-byte slots
+    static final int FX_ST = 32, FX_XMM = 160;
     // 512..575: the XSAVE header. XSTATE_BV: which components hold state (a clear bit means the
     // component is in its initial state, whatever its bytes say).
     public static final int XSTATE_BV = 512;
@@ -43,6 +52,52 @@ public final class KvmXsave extends KvmStruct {
     /** KVM_SET_XSAVE. */
     public void write(VcpuHandle vcpu) {
         vcpu.ioctl(KvmIoctls.KVM_SET_XSAVE, buffer);
+    }
+
+    /**
+     * The legacy region as a {@code struct kvm_fpu}, field by field as the kernel's KVM_GET_FPU
+     * fills one from the same fxregs_state. Components whose XSTATE_BV bit is clear already hold
+     * their initial values here: KVM_GET_XSAVE writes those, not stale bytes.
+     */
+    public KvmFpu legacyRegion() {
+        KvmFpu fpu = new KvmFpu();
+        byte[] b = new byte[16 * 16];
+        for (int i = 0; i < 8; i++) {
+            buffer.get(FX_ST + i * 16, b, 0, 16);
+            fpu.putBytes(KvmFpu.st(i), b, 0, 16);
+        }
+        buffer.get(FX_XMM, b, 0, 16 * 16);
+        fpu.putBytes(KvmFpu.xmm(0), b, 0, 16 * 16);
+        return fpu.fcw(buffer.getShort(FX_FCW) & 0xFFFF)
+                .fsw(buffer.getShort(FX_FSW) & 0xFFFF)
+                .ftwx(buffer.get(FX_FTW) & 0xFF)
+                .lastOpcode(buffer.getShort(FX_FOP) & 0xFFFF)
+                .lastIp(buffer.getLong(FX_RIP))
+                .lastDp(buffer.getLong(FX_RDP))
+                .mxcsr(buffer.getInt(FX_MXCSR));
+    }
+
+    /**
+     * Puts {@code fpu} into the legacy region (as KVM_SET_FPU does; mxcsr_mask and the reserved bytes
+     * stay) and marks the x87 and SSE components present in XSTATE_BV, so that KVM loads them and
+     * not their initial state.
+     */
+    public KvmXsave legacyRegion(KvmFpu fpu) {
+        byte[] b = new byte[16 * 16];
+        for (int i = 0; i < 8; i++) {
+            fpu.getBytes(KvmFpu.st(i), b, 0, 16);
+            buffer.put(FX_ST + i * 16, b, 0, 16);
+        }
+        fpu.getBytes(KvmFpu.xmm(0), b, 0, 16 * 16);
+        buffer.put(FX_XMM, b, 0, 16 * 16);
+        buffer.putShort(FX_FCW, (short) fpu.fcw());
+        buffer.putShort(FX_FSW, (short) fpu.fsw());
+        buffer.putShort(FX_FTW, (short) fpu.ftwx());
+        buffer.putShort(FX_FOP, (short) fpu.lastOpcode());
+        buffer.putLong(FX_RIP, fpu.lastIp());
+        buffer.putLong(FX_RDP, fpu.lastDp());
+        buffer.putInt(FX_MXCSR, fpu.mxcsr());
+        return xstateBv(xstateBv() | XFEATURE_MASK_FP | XFEATURE_MASK_SSE);
     }
 
     /** Offset of the upper 16 bytes of ymm{@code i}. */
