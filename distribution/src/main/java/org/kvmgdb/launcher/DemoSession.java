@@ -16,7 +16,8 @@ import org.tinylog.Logger;
 /**
  * {@code kvmgdb demo [--attach]}: the bundled demo guest, stopped before its first instruction and
  * waiting for gdb on {@code tcp::1234} (another port when 1234 is taken), with the exact gdb command
- * printed; with {@code --attach}, that gdb is started on this terminal.
+ * printed; with {@code --attach}, that gdb is started on this terminal, and the demo ends once both
+ * gdb and the guest have.
  */
 final class DemoSession {
     static final int PREFERRED_PORT = 1234;
@@ -26,6 +27,8 @@ final class DemoSession {
     private final KvmGuestRunner runner;
     private final DemoConfiguration configuration;
     private final PrintStream err;
+    /** With {@code --attach}: the thread that runs gdb and, once gdb quits, ends the guest. */
+    private volatile Thread gdbWatcher;
 
     DemoSession(KvmGuestRunner runner, DemoConfiguration configuration, PrintStream err) {
         this.runner = runner;
@@ -41,36 +44,67 @@ final class DemoSession {
         }
         Path elf = demo.get();
         TransportAddress address = configuration.registry().parseAddress("tcp::" + freePort(), TransportOptions.DEFAULTS);
-        return runner.run(elf, Optional.of(address), true, 1, Vm.DEFAULT_MEMORY, false, configuration.registry(),
+        int status = runner.run(elf, Optional.of(address), true, 1, Vm.DEFAULT_MEMORY, false, configuration.registry(),
                 (listener, vm) -> announce(elf, listener, vm));
+        awaitGdb();
+        return status;
+    }
+
+    /**
+     * The guest may end while the user is still in gdb (it ran to its end, or gdb killed it): the
+     * demo then waits for gdb to quit, so that gdb is never left reading a terminal the shell has
+     * taken back.
+     */
+    private void awaitGdb() {
+        Thread watcher = gdbWatcher;
+        if (watcher == null) {
+            return;
+        }
+        try {
+            watcher.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void announce(Path elf, Listener listener, Vm vm) {
         List<String> gdb = gdbCommand(elf, listener);
         if (!configuration.attach()) {
             err.println("kvmgdb demo: the demo guest is stopped before its first instruction. Attach gdb with:");
-            err.println("    " + String.join(" ", gdb.stream().map(DemoSession::quoted).toList()));
+            err.println("    " + shellLine(gdb));
             err.println("then try: break orbit_days, continue, bt, print *p, finish, next, step, info registers, continue");
             return;
         }
         err.println("kvmgdb demo: starting gdb attached to the demo guest; try: break orbit_days, continue, bt, print *p, finish");
         Thread watcher = new Thread(() -> runGdb(gdb, vm), "demo-gdb");
         watcher.setDaemon(true);
+        gdbWatcher = watcher;
         watcher.start();
     }
 
     /** Runs gdb on this terminal; when it quits, the guest gets a moment to finish, then is ended. */
     private void runGdb(List<String> command, Vm vm) {
-        ignoreTerminalInterrupts();
+        // Before gdb starts, so that no Ctrl-C can end the launcher under a running gdb.
+        Optional<sun.misc.SignalHandler> previous = ignoreTerminalInterrupts();
+        Process gdb;
         try {
-            Process gdb = new ProcessBuilder(command).inheritIO().start();
+            gdb = new ProcessBuilder(command).inheritIO().start();
+        } catch (IOException e) {
+            previous.ifPresent(DemoSession::restoreInterrupts);
+            // The guest keeps waiting, as without --attach, for a gdb the user starts; Ctrl-C ends the demo.
+            err.println("kvmgdb demo: cannot start gdb (" + e.getMessage() + "); install it (apt-get install gdb), or attach one with:");
+            err.println("    " + shellLine(command));
+            return;
+        }
+        try {
             int status = gdb.waitFor();
             Logger.debug("gdb exited with status {}", status);
-        } catch (IOException e) {
-            err.println("kvmgdb demo: cannot start gdb (" + e.getMessage() + "); install it (apt-get install gdb) or attach by hand");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            gdb.destroy();
         }
+        // gdb is gone: Ctrl-C may end the demo again.
+        previous.ifPresent(DemoSession::restoreInterrupts);
         long deadline = System.currentTimeMillis() + GUEST_GRACE_MILLIS;
         while (vm.exit().isEmpty() && System.currentTimeMillis() < deadline) {
             try {
@@ -80,6 +114,8 @@ final class DemoSession {
             }
         }
         if (vm.exit().isEmpty()) {
+            // Quit detached the guest (the stub answers qAttached with 1) and it has not ended by itself.
+            err.println("kvmgdb demo: gdb has quit and the guest has not ended by itself; ending it");
             vm.kill();
         }
     }
@@ -93,12 +129,18 @@ final class DemoSession {
      * interrupt of the guest, and the launcher must survive it rather than end the VM.
      */
     @SuppressWarnings("restriction")
-    private static void ignoreTerminalInterrupts() {
+    private static Optional<sun.misc.SignalHandler> ignoreTerminalInterrupts() {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> { });
+            return Optional.of(sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> { }));
         } catch (IllegalArgumentException e) {
             Logger.debug("cannot ignore SIGINT: {}", e.getMessage());
+            return Optional.empty();
         }
+    }
+
+    @SuppressWarnings("restriction")
+    private static void restoreInterrupts(sun.misc.SignalHandler previous) {
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), previous);
     }
 
     /** 1234, QEMU's and gdb users' habit, when it is free; otherwise one the system picks. */
@@ -108,6 +150,11 @@ final class DemoSession {
         } catch (IOException e) {
             return 0;
         }
+    }
+
+    /** The command as one line to paste into a POSIX shell. */
+    private static String shellLine(List<String> command) {
+        return String.join(" ", command.stream().map(DemoSession::quoted).toList());
     }
 
     private static String quoted(String word) {

@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -17,6 +16,7 @@ import org.kvmgdb.api.transport.TransportAddress;
 import org.kvmgdb.core.elf.ElfException;
 import org.kvmgdb.core.elf.ElfImage;
 import org.kvmgdb.core.kvm.Guest;
+import org.kvmgdb.core.kvm.KvmException;
 import org.kvmgdb.core.kvm.KvmUnavailableException;
 import org.kvmgdb.core.kvm.Vm;
 import org.kvmgdb.core.kvm.VmExit;
@@ -77,12 +77,15 @@ public final class KvmGuestRunner implements GuestRunner {
         }
         try (Guest guest = Guest.boot(image, arch, new Vm.Config(memory, cpus, serial))) {
             GdbServer server = null;
-            CountDownLatch sessionEnded = new CountDownLatch(1);
+            Thread cleanup = null;
             try {
                 if (gdb.isPresent()) {
                     Listener listener = gdb.get().bind();
-                    server = new GdbServer(listener, guest.debugTarget(), new SessionOptions(logPackets));
-                    server.onSessionEnd(end -> sessionEnded.countDown());
+                    GdbServer started = new GdbServer(listener, guest.debugTarget(), new SessionOptions(logPackets));
+                    server = started;
+                    // Ctrl-C or kill: the listener must still go away with the process (a Unix socket file is removed).
+                    cleanup = new Thread(started::close, "kvmgdb-shutdown");
+                    Runtime.getRuntime().addShutdownHook(cleanup);
                     server.start();
                     err.println("kvmgdb: waiting for gdb on " + listener.describe() + " (in gdb: target remote "
                             + listener.gdbTarget() + ")" + (waitForDebugger ? "; every vCPU is stopped before its first instruction" : ""));
@@ -95,14 +98,21 @@ public final class KvmGuestRunner implements GuestRunner {
                 }
                 VmExit exit = guest.vm().awaitExit();
                 Logger.debug("{}", exit.description());
-                if (server != null && server.sessionActive()) {
-                    // gdb has been sent W/X; give it the moment it needs to read it and hang up.
-                    sessionEnded.await(SESSION_DRAIN_SECONDS, TimeUnit.SECONDS);
+                if (server != null) {
+                    // An attached gdb has been sent W/X; give it the moment it needs to read it and hang up.
+                    server.awaitNoSession(TimeUnit.SECONDS.toMillis(SESSION_DRAIN_SECONDS));
                 }
                 return exit.status();
             } finally {
                 if (server != null) {
                     server.close();
+                }
+                if (cleanup != null) {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(cleanup);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running or has run; nothing left to undo
+                    }
                 }
             }
         } catch (ElfException e) {
@@ -111,6 +121,13 @@ public final class KvmGuestRunner implements GuestRunner {
         } catch (KvmUnavailableException e) {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.KVM_UNAVAILABLE;
+        } catch (KvmException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.FAILURE;
+        } catch (IllegalArgumentException e) {
+            // A machine the architecture cannot boot: RAM beyond what its boot page tables map, vCPU stacks that do not fit.
+            err.println("kvmgdb: cannot boot this machine: " + e.getMessage() + " (try other --memory or --cpus)");
+            return ExitStatus.USAGE;
         } catch (IOException e) {
             err.println("kvmgdb: cannot listen on " + gdb.map(TransportAddress::describe).orElse("?") + ": " + e.getMessage());
             return ExitStatus.FAILURE;

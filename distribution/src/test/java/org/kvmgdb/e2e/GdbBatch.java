@@ -39,12 +39,19 @@ final class GdbBatch {
     static final String RESUME_PACKET = "Sending packet: \\$(vCont;c[:;#]|c#)";
 
     private final Path binary;
+    /** A gdb command line printed for a user to paste into a shell; {@code sh -c} runs it. */
+    private final String shellLine;
     private final List<String> commands = new ArrayList<>();
     private Path file;
     private final Duration timeout = DEFAULT_TIMEOUT;
 
-    private GdbBatch(Path binary) {
+    private GdbBatch(Path binary, String shellLine) {
         this.binary = binary;
+        this.shellLine = shellLine;
+    }
+
+    private GdbBatch(Path binary) {
+        this(binary, null);
     }
 
     /** Debian's gdb (x86-64 and the host's architectures). */
@@ -55,6 +62,16 @@ final class GdbBatch {
     /** gdb-multiarch, for targets that are not the host's architecture (AArch64). */
     static GdbBatch multiarch() {
         return new GdbBatch(require("gdb-multiarch", "the AArch64 sessions need it"));
+    }
+
+    /**
+     * The gdb command line a program printed for its user ({@code kvmgdb demo}), run exactly as
+     * pasted into a shell, {@code sh -c LINE}, with the batch options of {@link #commandLine()}
+     * appended (gdb takes options after the program's name too).
+     */
+    static GdbBatch printed(String line) {
+        Path gdb = require("gdb", "the x86-64 end-to-end sessions need it");
+        return new GdbBatch(gdb, line);
     }
 
     /** Skips the calling test, naming the binary, when it is not on PATH. */
@@ -103,13 +120,29 @@ final class GdbBatch {
     }
 
     List<String> commandLine() {
-        List<String> line = new ArrayList<>(List.of(binary.toString(), "-nx", "-q", "-nw",
+        List<String> options = List.of("-nx", "-q", "-nw",
                 // No pager, no questions, no line wrapping, no prompt between the outputs.
-                "-iex", "set pagination off", "-iex", "set confirm off", "-iex", "set width 0", "-iex", "set prompt"));
+                "-iex", "set pagination off", "-iex", "set confirm off", "-iex", "set width 0", "-iex", "set prompt");
+        if (shellLine != null) {
+            StringBuilder line = new StringBuilder(shellLine);
+            options.forEach(option -> line.append(' ').append(shellQuoted(option)));
+            if (file != null) {
+                line.append(' ').append(shellQuoted(file.toString()));
+            }
+            return List.of("/bin/sh", "-c", line.toString());
+        }
+        List<String> line = new ArrayList<>();
+        line.add(binary.toString());
+        line.addAll(options);
         if (file != null) {
             line.add(file.toString());
         }
         return line;
+    }
+
+    /** One word for a POSIX shell: {@code '...'}, each {@code '} written as {@code '\''}. */
+    static String shellQuoted(String word) {
+        return "'" + word.replace("'", "'\\''") + "'";
     }
 
     /** What gdb reads on stdin. */
@@ -251,6 +284,12 @@ final class GdbBatch {
             if (kill.waitFor() != 0) {
                 throw new AssertionError("kill -INT " + process.pid() + " failed: " + said);
             }
+        }
+
+        /** SIGKILL: gdb vanishes without a word to the stub, as when its terminal is closed or it crashes. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
 
         /** Waits for gdb to finish its commands and exit. */

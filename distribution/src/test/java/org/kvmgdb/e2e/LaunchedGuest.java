@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,8 @@ final class LaunchedGuest implements AutoCloseable {
 
     private final Process process;
     private final List<String> command;
+    /** The launcher's stdin while it is open (with {@code demo --attach}, what gdb reads). */
+    private OutputStream stdin;
     private final StringBuilder out = new StringBuilder();
     private final StringBuilder err = new StringBuilder();
     private final Thread outReader;
@@ -44,6 +47,7 @@ final class LaunchedGuest implements AutoCloseable {
         this.command = command;
         this.outReader = collect(process.getInputStream(), out, "stdout");
         this.errReader = collect(process.getErrorStream(), err, "stderr");
+        this.stdin = process.getOutputStream();
     }
 
     /** Skips the calling test when this machine has no usable KVM. */
@@ -76,9 +80,38 @@ final class LaunchedGuest implements AutoCloseable {
     static LaunchedGuest startWaiting(Path guest) throws IOException {
         List<String> command = new ArrayList<>(List.of(launcher().toString(), "run", "--gdb", "tcp:127.0.0.1:0", "-S",
                 guest.toString()));
-        Process process = new ProcessBuilder(command).start();
-        process.getOutputStream().close();
-        return new LaunchedGuest(process, command);
+        LaunchedGuest launched = new LaunchedGuest(new ProcessBuilder(command).start(), command);
+        launched.closeStdin();
+        return launched;
+    }
+
+    /**
+     * {@code kvmgdb demo OPTIONS...}: the bundled demo guest. The launcher's stdin stays open for
+     * {@link #send(String...)}: with {@code --attach} gdb inherits it, as it would a terminal.
+     */
+    static LaunchedGuest demo(String... options) throws IOException {
+        List<String> command = new ArrayList<>(List.of(launcher().toString(), "demo"));
+        command.addAll(List.of(options));
+        return new LaunchedGuest(new ProcessBuilder(command).start(), command);
+    }
+
+    /** Writes lines to the launcher's stdin, as a user types them. */
+    void send(String... lines) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (String line : lines) {
+            text.append(line).append('\n');
+        }
+        stdin.write(text.toString().getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+    }
+
+    /** End of input, as Ctrl-D on a terminal: a gdb reading it quits. */
+    void closeStdin() throws IOException {
+        stdin.close();
+    }
+
+    ProcessHandle handle() {
+        return process.toHandle();
     }
 
     private Thread collect(InputStream stream, StringBuilder into, String name) {
@@ -112,20 +145,36 @@ final class LaunchedGuest implements AutoCloseable {
      * ({@code HOST:PORT}). Fails with everything the launcher printed when it exits first.
      */
     String awaitGdbTarget() throws InterruptedException {
+        Matcher m = await(err, errReader, LISTENING, "say where gdb can reach it");
+        return m.group(1) + ":" + m.group(2);
+    }
+
+    /** Waits for a line of stdout (gdb's, with {@code demo --attach}, and the guest's serial output) matching {@code regex}. */
+    Matcher awaitStdout(String regex) throws InterruptedException {
+        return await(out, outReader, Pattern.compile(regex, Pattern.MULTILINE), "print /" + regex + "/ on stdout");
+    }
+
+    /** Waits for stderr to match {@code regex}. */
+    Matcher awaitStderr(String regex) throws InterruptedException {
+        return await(err, errReader, Pattern.compile(regex, Pattern.MULTILINE), "print /" + regex + "/ on stderr");
+    }
+
+    /** Waits for a match in {@code stream}; fails with everything printed when the stream ends first. */
+    private Matcher await(StringBuilder stream, Thread reader, Pattern pattern, String what) throws InterruptedException {
         long deadline = System.nanoTime() + START_GUARD.toNanos();
         synchronized (this) {
             while (true) {
-                Matcher m = LISTENING.matcher(err);
+                Matcher m = pattern.matcher(stream.toString()); // a copy: the readers go on appending
                 if (m.find()) {
-                    return m.group(1) + ":" + m.group(2);
+                    return m;
                 }
-                if (!process.isAlive() && !errReader.isAlive()) {
-                    throw new AssertionError("the launcher ended (status " + process.exitValue()
-                            + ") without saying where gdb can reach it (" + LISTENING + ")\n" + this);
+                if (!reader.isAlive()) {
+                    throw new AssertionError("the launcher " + (process.isAlive() ? "closed its output" : "ended (status "
+                            + process.exitValue() + ")") + " without having been seen to " + what + "\n" + this);
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new AssertionError("the launcher never said where gdb can reach it (" + LISTENING + ")\n" + this);
+                    throw new AssertionError("the launcher was not seen to " + what + "\n" + this);
                 }
                 TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
             }
@@ -156,6 +205,8 @@ final class LaunchedGuest implements AutoCloseable {
 
     @Override
     public void close() {
+        // A gdb the launcher started (demo --attach) first, so that none outlives a failed test.
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         if (process.isAlive()) {
             process.destroyForcibly();
         }

@@ -143,7 +143,11 @@ public final class ElfImage {
         }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int type = b.getShort(E_TYPE) & 0xFFFF;
-        if (type != 2 && type != 3) {
+        if (type == 3) {
+            // Nothing relocates a guest: its segments load at the physical addresses it was linked for.
+            throw new ElfException(name + ": a position-independent executable (ET_DYN); link the guest with -no-pie -static at a fixed address");
+        }
+        if (type != 2) {
             throw new ElfException(name + ": not an executable (e_type " + type + "; expected ET_EXEC = 2)");
         }
         int machine = b.getShort(E_MACHINE) & 0xFFFF;

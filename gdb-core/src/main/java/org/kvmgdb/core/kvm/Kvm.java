@@ -35,7 +35,13 @@ public final class Kvm implements AutoCloseable {
             throw unavailable(device, e.errno());
         }
         try {
-            int version = Sys.ioctl(fd, KvmIoctl.KVM_GET_API_VERSION, 0);
+            int version;
+            try {
+                version = Sys.ioctl(fd, KvmIoctl.KVM_GET_API_VERSION, 0);
+            } catch (KvmException e) {
+                throw new KvmUnavailableException(Reason.OTHER, e.errno(), device + " does not answer KVM_GET_API_VERSION ("
+                        + Sys.errnoName(e.errno()) + "): it is not a KVM device; check what is mounted there");
+            }
             if (version != KvmIoctl.KVM_API_VERSION) {
                 throw new KvmUnavailableException(Reason.WRONG_API_VERSION, 0, device + " speaks KVM API version " + version
                         + ", kvmgdb needs version " + KvmIoctl.KVM_API_VERSION + ": this kernel's KVM is not supported");

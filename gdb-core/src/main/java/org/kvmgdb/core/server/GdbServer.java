@@ -57,6 +57,27 @@ public final class GdbServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until no debugger is attached (the active session, if any, has ended), at most
+     * {@code timeoutMillis}. The launcher uses it after the guest ended, so gdb reads the exit
+     * reply and hangs up before the process goes.
+     *
+     * @return true when no session is active
+     */
+    public boolean awaitNoSession(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        synchronized (lock) {
+            while (active != null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
     private void acceptLoop() {
         while (true) {
             Connection connection;
@@ -95,6 +116,7 @@ public final class GdbServer implements AutoCloseable {
             synchronized (lock) {
                 active = null;
                 activeThread = null;
+                lock.notifyAll();
             }
             for (Consumer<DebugSession.End> consumer : endListeners) {
                 try {

@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The VMM without a debugger: a real guest on /dev/kvm. */
 class VmTest {
@@ -57,6 +58,7 @@ class VmTest {
     }
 
     @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hang guard: a spinning vCPU never reaches WAITING
     void aHaltedVcpuWaitsOnALockInsteadOfSpinning() throws Exception {
         try (Vm vm = TestGuest.boot(kvm, 1, new ByteArrayOutputStream(), TestGuest.MODE_HALT)) {
             vm.start();
