@@ -55,7 +55,7 @@ class ThreadsTest {
         MemoryTarget target = MemoryTarget.builder(TestDescriptions.small(), "pc").threads(2).build();
         try (ServedTarget served = new ServedTarget(target); RspClient gdb = served.connect()) {
             gdb.request("qSupported:swbreak+");
-            assertEquals("T05thread:1;" + smallExpedited(0, 0) + "", gdb.request("?"));
+            assertEquals("T05thread:1;" + smallExpedited(0, 0), gdb.request("?"));
         }
     }
 }
