@@ -434,6 +434,13 @@ class KvmTargetTest {
     @Test
     void allStopHoldsEveryVcpuAndEachKeepsItsOwnState() throws Exception {
         attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
+        // First vCPU 1 alone runs into secondary(): on a loaded host its thread might otherwise not
+        // have run at all by the time vCPU 0 reaches add (correct all-stop, not this test's subject).
+        long secondaryEntry = TestGuest.address("secondary");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, secondaryEntry, 1);
+        assertEquals(trap(T2, new StopEvent.SoftwareBreak()),
+                resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null)));
+        target.removeBreakpoint(BreakpointType.SOFTWARE, secondaryEntry, 1);
         long add = TestGuest.address("add");
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
 
