@@ -16,7 +16,7 @@ import org.kvmgdb.api.arch.TargetDescription;
  * x86-64 (long mode). Registered in {@code META-INF/services/org.kvmgdb.api.arch.ArchitectureProvider}.
  *
  * <p>Offers every capability: the register table and {@code int3}, registers through
- * KVM_GET/SET_REGS/SREGS/FPU, KVM_SET_GUEST_DEBUG encoding (DR0–DR3, DR7), classification of both
+ * KVM_GET/SET_REGS/SREGS/MSRS/XSAVE, KVM_SET_GUEST_DEBUG encoding (DR0–DR3, DR7), classification of both
  * {@code int3} exit shapes, a software page walker for every paging mode, and the long-mode boot state
  * of the guest ABI, and the {@code monitor} commands {@code info regs} and {@code info mem}. One instance serves every vCPU; the parts are stateless or cache only what the
  * host's KVM reports.

@@ -302,14 +302,19 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
     }
 
+    /** Only the state that register lives in (one KVM_GET_REGS for rip): stop replies expedite a few this way. */
     @Override
     public byte[] readRegister(int thread, int regnum) throws TargetException {
         checkRegnum(regnum);
-        byte[] all = readRegisters(thread);
-        int offset = description.offsetOf(regnum);
-        byte[] value = new byte[description.register(regnum).byteSize()];
-        System.arraycopy(all, offset, value, 0, value.length);
-        return value;
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            try {
+                return registers.readRegister(runner.vcpu(), description, regnum);
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "reading register " + description.register(regnum).name()
+                        + " of thread " + thread + ": " + e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -321,14 +326,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
-            byte[] all;
-            try {
-                all = registers.readAll(runner.vcpu());
-            } catch (HypervisorException e) {
-                throw new TargetException(TargetException.EIO, "reading the registers of thread " + thread + ": " + e.getMessage());
-            }
-            System.arraycopy(value, 0, all, description.offsetOf(regnum), size);
-            writeAll(runner, all);
+            changingRegisters(runner, () -> registers.writeRegister(runner.vcpu(), description, regnum, value));
         }
     }
 
@@ -338,11 +336,16 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
     }
 
-    /** Writes all registers; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    /** Writes all registers. */
     private void writeAll(VcpuRunner runner, byte[] all) throws TargetException {
+        changingRegisters(runner, () -> registers.writeAll(runner.vcpu(), all));
+    }
+
+    /** Runs a register write; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    private void changingRegisters(VcpuRunner runner, Runnable write) throws TargetException {
         try {
             long pcBefore = registers.programCounter(runner.vcpu());
-            registers.writeAll(runner.vcpu(), all);
+            write.run();
             if (registers.programCounter(runner.vcpu()) != pcBefore) {
                 runner.clearHalted();
                 pendingStops.remove(runner);

@@ -43,7 +43,7 @@ final class BaseHandlers {
     private Outcome stopReason() {
         StopEvent stop = state.target.currentStop();
         state.stopped(stop);
-        return Outcome.reply(Replies.stop(stop, state.swbreak, state.hwbreak));
+        return Outcome.reply(state.stopReply(stop));
     }
 
     private Outcome writeRegisters(WriteRegisters c) throws TargetException {

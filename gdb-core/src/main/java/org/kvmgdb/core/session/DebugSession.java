@@ -311,7 +311,7 @@ public final class DebugSession implements AutoCloseable {
         state.statistics.ran(System.nanoTime() - resumedAt);
         state.stopped(stop);
         gone = !(stop instanceof StopEvent.Signal);
-        send(Replies.ascii(Replies.stop(stop, state.swbreak, state.hwbreak)));
+        send(Replies.ascii(state.stopReply(stop)));
         while (!running && !deferred.isEmpty()) {
             End end = packet(deferred.poll());
             if (end != null) {
