@@ -78,8 +78,14 @@ final class LaunchedGuest implements AutoCloseable {
 
     /** {@code kvmgdb run --gdb tcp:127.0.0.1:0 -S GUEST}: stopped before its first instruction, waiting for gdb. */
     static LaunchedGuest startWaiting(Path guest) throws IOException {
-        List<String> command = new ArrayList<>(List.of(launcher().toString(), "run", "--gdb", "tcp:127.0.0.1:0", "-S",
-                guest.toString()));
+        return startWaiting(guest, new String[0]);
+    }
+
+    /** The same with more {@code kvmgdb run} options before the guest, e.g. {@code --cpus 2}. */
+    static LaunchedGuest startWaiting(Path guest, String... options) throws IOException {
+        List<String> command = new ArrayList<>(List.of(launcher().toString(), "run", "--gdb", "tcp:127.0.0.1:0", "-S"));
+        command.addAll(List.of(options));
+        command.add(guest.toString());
         LaunchedGuest launched = new LaunchedGuest(new ProcessBuilder(command).start(), command);
         launched.closeStdin();
         return launched;

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.AddressTranslator.Translation;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -24,9 +25,11 @@ import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.hypervisor.HypervisorException;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.DebugTarget;
+import org.kvmgdb.core.target.PhysicalMemoryAccess;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
+import org.kvmgdb.core.target.TargetInspection;
 import org.tinylog.Logger;
 
 /**
@@ -43,8 +46,12 @@ import org.tinylog.Logger;
  * guest-physical address, so memory reads never show them and writes over them change the saved
  * bytes. A vCPU resumed while standing on one of our breakpoints first steps off it alone:
  * original bytes back, one single step with the others held, breakpoint back, then the resume.
+ *
+ * <p>Memory is read through the selected vCPU's page tables; a kernel address they do not map is
+ * tried in the other vCPUs' ({@link AddressSpaces}: KPTI). {@link PhysicalMemoryAccess} reads RAM
+ * directly, and {@link KvmInspection} serves the {@code monitor} commands.
  */
-public final class KvmTarget implements DebugTarget, RunControl {
+public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl {
     private final Vm vm;
     private final Object lock;
     private final List<VcpuRunner> runners;
@@ -56,6 +63,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private final SoftwareBreakpoint breakpointInstruction;
     private final ExecutorService reporter;
     private final Watchpoints watchpoints;
+    private final TargetInspection inspection;
 
     // All guarded by lock.
     private final Map<Long, SoftwareSite> softwareBreakpoints = new LinkedHashMap<>();
@@ -129,6 +137,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         this.translator = required(arch, arch.addressTranslator(), "address translation");
         this.breakpointInstruction = arch.softwareBreakpoint();
         this.watchpoints = new Watchpoints(guestDebug, debugRegistersFire);
+        this.inspection = new KvmInspection(vm, registers, arch.monitorCommands());
         this.reporter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kvm-stop-reporter");
             t.setDaemon(true);
@@ -305,14 +314,19 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
     }
 
+    /** Only the state that register lives in (one KVM_GET_REGS for rip): stop replies expedite a few this way. */
     @Override
     public byte[] readRegister(int thread, int regnum) throws TargetException {
         checkRegnum(regnum);
-        byte[] all = readRegisters(thread);
-        int offset = description.offsetOf(regnum);
-        byte[] value = new byte[description.register(regnum).byteSize()];
-        System.arraycopy(all, offset, value, 0, value.length);
-        return value;
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            try {
+                return registers.readRegister(runner.vcpu(), description, regnum);
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "reading register " + description.register(regnum).name()
+                        + " of thread " + thread + ": " + e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -324,14 +338,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
-            byte[] all;
-            try {
-                all = registers.readAll(runner.vcpu());
-            } catch (HypervisorException e) {
-                throw new TargetException(TargetException.EIO, "reading the registers of thread " + thread + ": " + e.getMessage());
-            }
-            System.arraycopy(value, 0, all, description.offsetOf(regnum), size);
-            writeAll(runner, all);
+            changingRegisters(runner, () -> registers.writeRegister(runner.vcpu(), description, regnum, value));
         }
     }
 
@@ -341,11 +348,16 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
     }
 
-    /** Writes all registers; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    /** Writes all registers. */
     private void writeAll(VcpuRunner runner, byte[] all) throws TargetException {
+        changingRegisters(runner, () -> registers.writeAll(runner.vcpu(), all));
+    }
+
+    /** Runs a register write; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    private void changingRegisters(VcpuRunner runner, Runnable write) throws TargetException {
         try {
             long pcBefore = registers.programCounter(runner.vcpu());
-            registers.writeAll(runner.vcpu(), all);
+            write.run();
             if (registers.programCounter(runner.vcpu()) != pcBefore) {
                 runner.clearHalted();
                 pendingStops.remove(runner);
@@ -362,10 +374,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
             GuestMemory memory = vm.memory();
-            AddressTranslator.PagingState paging = paging(runner);
+            AddressSpaces spaces = addressSpaces(runner);
             int done = 0;
             while (done < length) {
-                Optional<Translation> t = translate(paging, address + done);
+                Optional<Translation> t = spaces.translate(address + done);
                 if (t.isEmpty()) {
                     break;
                 }
@@ -387,12 +399,12 @@ public final class KvmTarget implements DebugTarget, RunControl {
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
             GuestMemory memory = vm.memory();
-            AddressTranslator.PagingState paging = paging(runner);
+            AddressSpaces spaces = addressSpaces(runner);
             // Translate everything first: a write that cannot be completed changes nothing.
             List<long[]> chunks = new ArrayList<>();
             int done = 0;
             while (done < data.length) {
-                Optional<Translation> t = translate(paging, address + done);
+                Optional<Translation> t = spaces.translate(address + done);
                 long physical = t.map(Translation::physicalAddress).orElse(-1L);
                 if (t.isEmpty() || !memory.contains(physical, 1)) {
                     throw new TargetException(TargetException.EFAULT, String.format("0x%x is not mapped", address + done));
@@ -402,24 +414,62 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 done += chunk;
             }
             for (long[] c : chunks) {
-                long physical = c[0];
-                int offset = (int) c[1];
-                int chunk = (int) c[2];
-                byte[] bytes = new byte[chunk];
-                System.arraycopy(data, offset, bytes, 0, chunk);
-                // Under a planted breakpoint the new byte becomes the saved original; the breakpoint stays.
-                for (int i = 0; i < chunk; i++) {
-                    ShadowByte s = shadow.get(physical + i);
-                    if (s != null) {
-                        s.original = bytes[i];
-                        bytes[i] = s.planted;
-                    }
-                }
-                memory.write(physical, bytes, 0, chunk);
-                breakpointInstruction.codePatched(vm, physical, chunk);
+                writeShadowed(c[0], data, (int) c[1], (int) c[2]);
             }
-            watchpoints.written(address, data.length);
         }
+    }
+
+    /** Writes guest-physical bytes; under a planted breakpoint the new byte becomes the saved original, the breakpoint stays. Lock held. */
+    private void writeShadowed(long physical, byte[] data, int offset, int chunk) {
+        byte[] bytes = new byte[chunk];
+        System.arraycopy(data, offset, bytes, 0, chunk);
+        for (int i = 0; i < chunk; i++) {
+            ShadowByte s = shadow.get(physical + i);
+            if (s != null) {
+                s.original = bytes[i];
+                bytes[i] = s.planted;
+            }
+        }
+        vm.memory().write(physical, bytes, 0, chunk);
+        breakpointInstruction.codePatched(vm, physical, chunk);
+        watchpoints.written(physical, chunk);
+    }
+
+    // ---- physical memory (Qqemu.PhyMemMode, monitor phys) ----
+
+    @Override
+    public Optional<PhysicalMemoryAccess> physicalMemory() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public int readPhysicalMemory(long address, byte[] buffer, int length) {
+        synchronized (lock) {
+            GuestMemory memory = vm.memory();
+            if (address < 0 || address >= memory.size()) {
+                return 0;
+            }
+            int n = (int) Math.min(length, memory.size() - address);
+            memory.read(address, buffer, 0, n);
+            unshadow(address, buffer, 0, n);
+            return n;
+        }
+    }
+
+    @Override
+    public void writePhysicalMemory(long address, byte[] data) throws TargetException {
+        synchronized (lock) {
+            if (!vm.memory().contains(address, data.length)) {
+                throw new TargetException(TargetException.EFAULT, String.format(
+                        "guest-physical 0x%x + %d is outside RAM (0x%x bytes)", address, data.length, vm.memory().size()));
+            }
+            writeShadowed(address, data, 0, data.length);
+        }
+    }
+
+    @Override
+    public Optional<TargetInspection> inspection() {
+        return Optional.of(inspection);
     }
 
     private AddressTranslator.PagingState paging(VcpuRunner runner) throws TargetException {
@@ -430,12 +480,15 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
     }
 
-    private Optional<Translation> translate(AddressTranslator.PagingState paging, long address) {
-        try {
-            return translator.translate(paging, vm.memory(), address);
-        } catch (IndexOutOfBoundsException e) {
-            return Optional.empty(); // a page table outside RAM: not mapped
+    /** The selected vCPU's address space, with the other stopped vCPUs' page tables as the fallback for kernel addresses (KPTI). */
+    private AddressSpaces addressSpaces(VcpuRunner selected) throws TargetException {
+        List<Supplier<AddressTranslator.PagingState>> others = new ArrayList<>();
+        for (VcpuRunner other : runners) {
+            if (other != selected && !other.running()) {
+                others.add(() -> translator.capture(other.vcpu()));
+            }
         }
+        return new AddressSpaces(translator, vm.memory(), paging(selected), others);
     }
 
     /** Puts back, in bytes just read from guest-physical {@code physical}, what our breakpoints replaced. */
@@ -501,10 +554,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
             throw new TargetException(TargetException.EINVAL, "breakpoint kind " + kind + " is not valid here");
         }
         GuestMemory memory = vm.memory();
-        AddressTranslator.PagingState paging = paging(runners.get(0));
+        AddressSpaces spaces = addressSpaces(runners.get(0));
         long[] physical = new long[instruction.length];
         for (int i = 0; i < instruction.length; i++) {
-            Optional<Translation> t = translate(paging, address + i);
+            Optional<Translation> t = spaces.translate(address + i);
             if (t.isEmpty() || !memory.contains(t.get().physicalAddress(), 1)) {
                 throw new TargetException(TargetException.EFAULT, String.format("cannot insert a breakpoint at 0x%x: not mapped", address));
             }
@@ -616,8 +669,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
     }
 
     private Watchpoints.Translation translation(VcpuRunner runner) throws TargetException {
-        AddressTranslator.PagingState paging = paging(runner);
-        return virtual -> translate(paging, virtual).map(Translation::physicalAddress).orElse(-1L);
+        AddressSpaces spaces = addressSpaces(runner);
+        return virtual -> spaces.translate(virtual).map(Translation::physicalAddress).orElse(-1L);
     }
 
     // ---- running ----

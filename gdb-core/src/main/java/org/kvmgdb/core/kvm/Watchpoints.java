@@ -97,8 +97,19 @@ final class Watchpoints {
             return false;
         }
 
-        boolean overlaps(long start, long bytes) {
-            return Long.compareUnsigned(start, address + length) < 0 && Long.compareUnsigned(address, start + bytes) < 0;
+        /** Whether some of its bytes are in guest-physical {@code [start, start + bytes)}, where {@link #arm} last found them. */
+        boolean inPhysical(long start, long bytes) {
+            ByteBuffer[] v = views;
+            long[] p = physical;
+            if (v == null || p == null) {
+                return false;
+            }
+            for (int i = 0; i < p.length; i++) {
+                if (start < p[i] + v[i].capacity() && p[i] < start + bytes) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override
@@ -305,10 +316,10 @@ final class Watchpoints {
         return stepped.isEmpty() ? null : new Armed(stepped);
     }
 
-    /** gdb wrote {@code [address, address + length)}: what it wrote over a watch is what it has seen. */
-    void written(long address, int length) {
+    /** gdb wrote guest-physical {@code [physical, physical + length)}: what it wrote over a watch is what it has seen. */
+    void written(long physical, int length) {
         for (Watch w : watches) {
-            if (w.overlaps(address, length)) {
+            if (w.inPhysical(physical, length)) {
                 byte[] now = w.current();
                 if (now != null) {
                     w.seen = now;

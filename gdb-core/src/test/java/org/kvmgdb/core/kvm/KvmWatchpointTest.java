@@ -237,6 +237,16 @@ class KvmWatchpointTest {
     }
 
     @Test
+    void aWriteInPhysicalMemoryModeIsNotReportedEither() throws Exception {
+        attach(TestGuest.MODE_RUN, false);
+        target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
+        target.writePhysicalMemory(counter, TestGuest.le32(41)); // the guest is identity-mapped
+
+        assertEquals(trap(write(counter)), continueAll());
+        assertEquals(42, counterValue());
+    }
+
+    @Test
     void aWatchOnUnmappedMemoryIsRefused() throws Exception {
         attach(TestGuest.MODE_RUN, false);
         TargetException e = assertThrows(TargetException.class,

@@ -154,7 +154,7 @@ class WatchpointsTest {
         w.insert(BreakpointType.WRITE_WATCHPOINT, 0x1000, 4, List.of(), IDENTITY, ram);
         w.arm(IDENTITY, ram);
         ram.write(0x1002, new byte[] {7}, 0, 1);
-        w.written(0x1002, 1); // gdb's M packet
+        w.written(0x1002, 1); // gdb's M packet, at the physical address it went to
         assertNull(w.arm(IDENTITY, ram).afterStep());
     }
 
