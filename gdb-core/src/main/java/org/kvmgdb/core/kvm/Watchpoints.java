@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.HardwareSlot;
@@ -31,7 +32,7 @@ import org.tinylog.Logger;
  * The watched bytes are read straight from guest RAM through views made when the round starts
  * (one page-table walk per page per resume), so a step costs one {@code KVM_RUN} and a compare.
  *
- * <p>Guarded by the target's lock; an {@link Armed} is immutable and read by the vCPU threads.
+ * <p>Guarded by the target's lock; an {@link Armed} is fixed for its round and read by the vCPU threads.
  */
 final class Watchpoints {
     /** Translates a virtual address to guest-physical, or -1 when it is not mapped. */
@@ -120,12 +121,12 @@ final class Watchpoints {
 
     /**
      * What the vCPU threads check after each single step of a round: the stepped watches and the
-     * bytes gdb last saw. Immutable; {@link #steps()} counts the checks, for benchmarks and logs.
+     * bytes gdb last saw, fixed for the round; {@link #steps()} counts the checks, for the log.
      */
     static final class Armed {
         private final Watch[] watches;
         private final byte[][] seen;
-        private final java.util.concurrent.atomic.LongAdder steps = new java.util.concurrent.atomic.LongAdder();
+        private final LongAdder steps = new LongAdder();
 
         private Armed(List<Watch> stepped) {
             this.watches = stepped.toArray(new Watch[0]);
