@@ -50,6 +50,9 @@ import org.tinylog.Logger;
  * <p>Memory is read through the selected vCPU's page tables; a kernel address they do not map is
  * tried in the other vCPUs' ({@link AddressSpaces}: KPTI). {@link PhysicalMemoryAccess} reads RAM
  * directly, and {@link KvmInspection} serves the {@code monitor} commands.
+ *
+ * <p>Data watchpoints are {@link Watchpoints}: debug-register pieces after the execute slots, or
+ * stepped in the vCPU threads where data breakpoints never fire.
  */
 public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl {
     private final Vm vm;
