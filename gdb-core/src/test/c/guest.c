@@ -4,7 +4,8 @@
  *
  * vCPU 0 prints a line to COM1, calls add() three times and scale() once, and ends through the
  * exit port with the sum (87, so the VM's exit status is (87 << 1) | 1 = 175). Other vCPUs count
- * forever. A test that wants something else writes `mode` before the first instruction.
+ * forever. A test that wants something else writes `mode` before the first instruction: spin until
+ * stop_spinning is set, halt forever, or execute an int3 of its own before the run.
  */
 
 #define COM1 0x3F8
@@ -12,7 +13,7 @@
 #define LSR_THR_EMPTY 0x20
 #define EXIT_PORT 0xF4
 
-enum { MODE_RUN = 0, MODE_SPIN = 1, MODE_HALT = 2 };
+enum { MODE_RUN = 0, MODE_SPIN = 1, MODE_HALT = 2, MODE_INT3 = 3 };
 
 struct point {
     int x;
@@ -91,6 +92,13 @@ void halt_forever(void)
     }
 }
 
+/* The guest's own breakpoint instruction, not one a debugger planted (MODE_INT3). The guest has
+ * no IDT of its own, so a #BP that reaches it shuts the vCPU down. */
+void own_breakpoint(void)
+{
+    __asm__ volatile("int3");
+}
+
 __attribute__((noreturn)) void secondary(unsigned long cpu)
 {
     for (;;) {
@@ -109,6 +117,8 @@ __attribute__((noreturn, section(".text.start"))) void _start(unsigned long cpu,
         spin();
     } else if (mode == MODE_HALT) {
         halt_forever();
+    } else if (mode == MODE_INT3) {
+        own_breakpoint();
     }
     serial_puts("hello from the kvmgdb test guest\n");
     int total = 0;

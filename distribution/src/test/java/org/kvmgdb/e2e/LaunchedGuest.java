@@ -76,10 +76,12 @@ final class LaunchedGuest implements AutoCloseable {
         return elf;
     }
 
-    /**
-     * {@code kvmgdb run --gdb tcp:127.0.0.1:0 -S [OPTIONS...] GUEST}: stopped before its first
-     * instruction, waiting for gdb; {@code options} such as {@code --cpus 2} go before the guest.
-     */
+    /** {@code kvmgdb run --gdb tcp:127.0.0.1:0 -S GUEST}: stopped before its first instruction, waiting for gdb. */
+    static LaunchedGuest startWaiting(Path guest) throws IOException {
+        return startWaiting(guest, new String[0]);
+    }
+
+    /** The same with more {@code kvmgdb run} options before the guest, e.g. {@code --cpus 2}. */
     static LaunchedGuest startWaiting(Path guest, String... options) throws IOException {
         List<String> command = new ArrayList<>(List.of(launcher().toString(), "run", "--gdb", "tcp:127.0.0.1:0", "-S"));
         command.addAll(List.of(options));

@@ -1,5 +1,6 @@
 package org.kvmgdb.api.arch;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -49,5 +50,10 @@ public interface ArchitectureProvider {
     /** The CPU state and boot structures the guest ABI promises. */
     default Optional<BootState> bootState() {
         return Optional.empty();
+    }
+
+    /** Commands this architecture adds to gdb's {@code monitor} (e.g. {@code info regs}); none by default. */
+    default List<MonitorCommand> monitorCommands() {
+        return List.of();
     }
 }

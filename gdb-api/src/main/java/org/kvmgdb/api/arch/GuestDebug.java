@@ -1,6 +1,7 @@
 package org.kvmgdb.api.arch;
 
 import java.util.List;
+import java.util.Optional;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 
 /** Encoding of single-step and hardware breakpoints/watchpoints into the hypervisor's debug control block. */
@@ -11,6 +12,19 @@ public interface GuestDebug {
 
     /** Programs the vCPU ({@code KVM_SET_GUEST_DEBUG} and whatever masking the architecture needs). */
     void apply(VcpuHandle vcpu, DebugControl control);
+
+    /**
+     * Machine code with which the core checks, once per host, whether data breakpoints fire at all
+     * (on some hypervisors they never do, see KVM-HERE.md). Placed at {@code codeAddress} and run
+     * from the {@link BootState} entry state with a {@link HardwareSlot.Kind#WRITE} slot of one byte
+     * on {@code dataAddress}, it must write that byte once and then stop the vCPU with an exit that
+     * is not a debug exit (x86: {@code hlt}). Both addresses are below 2 GiB and identity-mapped.
+     *
+     * @return the code, or empty when the architecture offers no probe (the core then trusts the slots)
+     */
+    default Optional<byte[]> dataWriteProbe(long codeAddress, long dataAddress) {
+        return Optional.empty();
+    }
 
     /**
      * Called on the vCPU's thread before each {@code KVM_RUN} of a single step whose {@code control}

@@ -18,4 +18,27 @@ public interface RegisterAccess {
     long programCounter(VcpuHandle vcpu);
 
     void setProgramCounter(VcpuHandle vcpu, long pc);
+
+    /**
+     * One register's bytes ({@code p}, and the registers a stop reply expedites). {@code layout} is
+     * the architecture's {@link TargetDescription}, in which {@code regnum} is numbered. The default
+     * reads every register; an architecture overrides it to touch only the hypervisor state that
+     * one register lives in.
+     */
+    default byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
+        byte[] all = readAll(vcpu);
+        byte[] value = new byte[layout.register(regnum).byteSize()];
+        System.arraycopy(all, layout.offsetOf(regnum), value, 0, value.length);
+        return value;
+    }
+
+    /**
+     * Writes one register ({@code P}); {@code value} has the register's size. The default reads every
+     * register and writes them all back with this one changed.
+     */
+    default void writeRegister(VcpuHandle vcpu, TargetDescription layout, int regnum, byte[] value) {
+        byte[] all = readAll(vcpu);
+        System.arraycopy(value, 0, all, layout.offsetOf(regnum), value.length);
+        writeAll(vcpu, all);
+    }
 }

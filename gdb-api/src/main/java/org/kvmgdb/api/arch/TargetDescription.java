@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * The one register table of an architecture. Both the {@code g} packet layout ({@link #offsetOf},
@@ -44,6 +45,21 @@ public final class TargetDescription {
         }
         this.registers = Collections.unmodifiableList(all);
         this.gPacketSize = offset;
+    }
+
+    /**
+     * Builds a description from features in {@code g} packet order, each made by a function of the
+     * first regnum it gets (the one after the previous feature's last), as {@link FeatureBuilder} does.
+     */
+    public static TargetDescription of(String architecture, String osabi, List<IntFunction<Feature>> features) {
+        List<Feature> built = new ArrayList<>();
+        int next = 0;
+        for (IntFunction<Feature> f : features) {
+            Feature feature = f.apply(next);
+            built.add(feature);
+            next += feature.registers().size();
+        }
+        return new TargetDescription(architecture, osabi, built);
     }
 
     public String architecture() {

@@ -2,10 +2,10 @@ package org.kvmgdb.arch.aarch64;
 
 import static org.kvmgdb.api.arch.TypeDefinition.BitField.bit;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.kvmgdb.api.arch.Feature;
+import org.kvmgdb.api.arch.FeatureBuilder;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.arch.TypeDefinition;
 import org.kvmgdb.api.arch.TypeDefinition.BitField;
@@ -95,14 +95,7 @@ public final class Aarch64Registers {
     }
 
     static TargetDescription describe(List<IntFunction<Feature>> features) {
-        List<Feature> built = new ArrayList<>();
-        int next = 0;
-        for (IntFunction<Feature> f : features) {
-            Feature feature = f.apply(next);
-            built.add(feature);
-            next += feature.registers().size();
-        }
-        return new TargetDescription(ARCHITECTURE, null, built);
+        return TargetDescription.of(ARCHITECTURE, null, features);
     }
 
     /** aarch64-core.xml: x0..x30 (no type there, so GDB's default {@code int}), sp, pc, cpsr. */

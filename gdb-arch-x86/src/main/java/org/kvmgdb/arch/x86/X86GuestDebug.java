@@ -1,6 +1,7 @@
 package org.kvmgdb.arch.x86;
 
 import java.util.List;
+import java.util.Optional;
 import org.kvmgdb.api.arch.DebugControl;
 import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.HardwareSlot;
@@ -83,6 +84,23 @@ public final class X86GuestDebug implements GuestDebug {
             dbg.debugreg(7, DebugRegisters.dr7(slots));
         }
         return dbg.control(flags);
+    }
+
+    /**
+     * {@code movb $1, dataAddress} (C6 /0 with ModRM 04 and SIB 25: a 32-bit absolute address, no
+     * base, no index), then {@code hlt} and a jump back to it should the vCPU wake up.
+     */
+    @Override
+    public Optional<byte[]> dataWriteProbe(long codeAddress, long dataAddress) {
+        if (dataAddress < 0 || dataAddress > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the probe's data address must be below 2 GiB, was 0x" + Long.toHexString(dataAddress));
+        }
+        int d = (int) dataAddress;
+        return Optional.of(new byte[] {
+            (byte) 0xC6, 0x04, 0x25, (byte) d, (byte) (d >>> 8), (byte) (d >>> 16), (byte) (d >>> 24), 0x01, // movb $1, (d)
+            (byte) 0xF4,                                                                                    // hlt
+            (byte) 0xEB, (byte) 0xFD,                                                                       // jmp hlt
+        });
     }
 
     private int supportedFlags(VmHandle vm) {

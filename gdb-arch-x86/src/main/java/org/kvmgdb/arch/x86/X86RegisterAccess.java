@@ -1,21 +1,31 @@
 package org.kvmgdb.arch.x86;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.RegisterDescriptor;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.arch.x86.kvm.KvmFpu;
+import org.kvmgdb.arch.x86.kvm.KvmMsrs;
 import org.kvmgdb.arch.x86.kvm.KvmRegs;
+import org.kvmgdb.arch.x86.kvm.KvmRun;
 import org.kvmgdb.arch.x86.kvm.KvmSegment;
 import org.kvmgdb.arch.x86.kvm.KvmSregs;
+import org.kvmgdb.arch.x86.kvm.KvmStruct;
+import org.kvmgdb.arch.x86.kvm.KvmXsave;
 import org.tinylog.Logger;
 
 /**
  * x86-64 registers in the {@code g} layout of a {@link TargetDescription}, through KVM_GET/SET_REGS,
- * KVM_GET/SET_SREGS and KVM_GET/SET_FPU. Registers are found by GDB name, so the table may order
- * them as it likes; a register this class does not know reads as zeros and ignores writes.
+ * KVM_GET/SET_SREGS, KVM_GET/SET_FPU, KVM_GET/SET_MSRS and KVM_GET/SET_XSAVE. Registers are found by
+ * GDB name, so the table may order them as it likes; a register this class does not know reads as
+ * zeros and ignores writes.
  *
  * <p>GDB's view of the x87/SSE state follows its amd64 FXSAVE handling (gdb/amd64-tdep.c,
  * gdb/i387-tdep.c): {@code fioff}/{@code fiseg} are the low and high halves of the 64-bit FPU
@@ -24,20 +34,42 @@ import org.tinylog.Logger;
  * selectors are the {@code kvm_segment} selectors; writing one keeps the rest of that segment
  * (base, limit, attributes), and {@code fs_base}/{@code gs_base} are those segments' bases.
  *
- * <p>{@link #writeAll} only issues a SET ioctl for a struct whose bytes changed, so writing back
- * what {@link #readAll} returned touches nothing.
+ * <p>The control registers and {@code efer} are kvm_sregs fields: KVM checks a write there
+ * (KVM_SET_SREGS fails with EINVAL on a combination the CPU would refuse). EFER comes from kvm_sregs,
+ * not from KVM_GET_MSRS, which returned 0 for it on a PVM host while kvm_sregs had 0x500
+ * (KVM-HERE.md). Without an in-kernel local APIC, KVM_RUN takes CR8 from {@code kvm_run.cr8}
+ * (userspace owns the TPR then), so a write of {@code cr8} goes there too. {@code k_gs_base} is
+ * MSR_KERNEL_GS_BASE through KVM_GET/SET_MSRS.
+ *
+ * <p>{@code ymm0h}..{@code ymm15h} are the AVX component of the XSAVE area. When the description has
+ * them, the x87 and SSE registers come from the XSAVE area's legacy region as well, not from
+ * KVM_GET/SET_FPU: KVM loads a component whose XSTATE_BV bit is clear as its initial state, and
+ * KVM_SET_FPU leaves XSTATE_BV alone, so an xmm written through it into a vCPU whose SSE state is
+ * still initial (every vCPU at boot: XSTATE_BV = 0) reads back through KVM_GET_FPU but not through
+ * KVM_GET_XSAVE, and is not what the guest gets. A write through the XSAVE area marks what it
+ * changed present: x87 and SSE together, AVX for a ymm half. A description without AVX keeps
+ * using kvm_fpu.
+ *
+ * <p>Every read or write issues the GET ioctls of the structs the registers asked for live in, and
+ * nothing else: a {@code p} of {@code rip} is one KVM_GET_REGS. {@link #writeAll} only issues a SET
+ * ioctl for a struct whose bytes changed, so writing back what {@link #readAll} returned touches
+ * nothing.
  */
 public final class X86RegisterAccess implements RegisterAccess {
     private final TargetDescription description;
     private final Field[] fields;
-    private final boolean usesSregs;
-    private final boolean usesFpu;
+    /** The structs the description's registers live in. */
+    private final EnumSet<Source> used = EnumSet.noneOf(Source.class);
+    /** The MSR indices the description's registers need, in KVM_GET_MSRS order. */
+    private final int[] msrs;
+    /** The description has XSAVE registers: the x87/SSE ones come from the XSAVE area too. */
+    private final boolean fpuFromXsave;
 
     public X86RegisterAccess(TargetDescription description) {
         this.description = description;
         Map<String, Field> known = knownFields();
         fields = new Field[description.registers().size()];
-        boolean sregs = false, fpu = false;
+        List<Integer> msrList = new ArrayList<>();
         for (RegisterDescriptor r : description.registers()) {
             Field f = known.get(r.name());
             if (f == null) {
@@ -47,17 +79,21 @@ public final class X86RegisterAccess implements RegisterAccess {
                 throw new IllegalArgumentException("register " + r.name() + " is " + r.byteSize()
                         + " bytes in the target description; KVM state gives it " + f.size());
             }
-            sregs |= f.source() == Source.SREGS;
-            fpu |= f.source() == Source.FPU;
+            if (f instanceof Msr) {
+                msrList.add(((Msr) f).index);
+            }
+            if (f.source() != Source.NONE) {
+                used.add(f.source());
+            }
             fields[r.regnum()] = f;
         }
-        usesSregs = sregs;
-        usesFpu = fpu;
+        msrs = msrList.stream().mapToInt(Integer::intValue).toArray();
+        fpuFromXsave = used.contains(Source.XSAVE);
     }
 
     @Override
     public byte[] readAll(VcpuHandle vcpu) {
-        State s = State.read(vcpu, usesSregs, usesFpu);
+        State s = State.read(vcpu, used, msrs, fpuFromXsave);
         byte[] g = new byte[description.gPacketSize()];
         for (int regnum = 0; regnum < fields.length; regnum++) {
             fields[regnum].read(s, g, description.offsetOf(regnum));
@@ -70,21 +106,48 @@ public final class X86RegisterAccess implements RegisterAccess {
         if (g.length != description.gPacketSize()) {
             throw new IllegalArgumentException("g packet is " + description.gPacketSize() + " bytes, got " + g.length);
         }
-        State before = State.read(vcpu, usesSregs, usesFpu);
+        State before = State.read(vcpu, used, msrs, fpuFromXsave);
         State after = before.copy();
         for (int regnum = 0; regnum < fields.length; regnum++) {
             fields[regnum].write(after, g, description.offsetOf(regnum));
         }
-        // SET_SREGS and SET_FPU have side effects (MMU context reset, FPU reload); skip unchanged structs.
-        if (!after.regs.sameBytes(before.regs)) {
-            after.regs.write(vcpu);
+        after.writeChanged(vcpu, before);
+    }
+
+    /** Reads only the struct {@code regnum} lives in (nothing for a register KVM does not have). */
+    @Override
+    public byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
+        Field f = field(layout, regnum);
+        State s = State.read(vcpu, sourceOf(f), msrs, fpuFromXsave);
+        byte[] g = new byte[f.size()];
+        f.read(s, g, 0);
+        return g;
+    }
+
+    /** Reads the struct {@code regnum} lives in and sets it again if the value changed it. */
+    @Override
+    public void writeRegister(VcpuHandle vcpu, TargetDescription layout, int regnum, byte[] value) {
+        Field f = field(layout, regnum);
+        if (value.length != f.size()) {
+            throw new IllegalArgumentException(description.register(regnum).name() + " is " + f.size() + " bytes, got " + value.length);
         }
-        if (usesSregs && !after.sregs.sameBytes(before.sregs)) {
-            after.sregs.write(vcpu);
+        State before = State.read(vcpu, sourceOf(f), msrs, fpuFromXsave);
+        State after = before.copy();
+        f.write(after, value, 0);
+        after.writeChanged(vcpu, before);
+    }
+
+    /** Regnums mean what this access's description says; another layout is a caller's mistake. */
+    private Field field(TargetDescription layout, int regnum) {
+        if (layout != description) {
+            throw new IllegalArgumentException("this register access serves its own description, not " + layout.architecture()
+                    + " with " + layout.registers().size() + " registers");
         }
-        if (usesFpu && !after.fpu.sameBytes(before.fpu)) {
-            after.fpu.write(vcpu);
-        }
+        return fields[regnum];
+    }
+
+    private static EnumSet<Source> sourceOf(Field f) {
+        return f.source() == Source.NONE ? EnumSet.noneOf(Source.class) : EnumSet.of(f.source());
     }
 
     @Override
@@ -100,38 +163,92 @@ public final class X86RegisterAccess implements RegisterAccess {
 
     // ---- the register -> KVM struct mapping ----
 
-    private enum Source { REGS, SREGS, FPU, NONE }
+    private enum Source { REGS, SREGS, FPU, MSRS, XSAVE, NONE }
 
-    /** The KVM structs of one vCPU, read once per g/G. */
+    /**
+     * The KVM structs of one vCPU that one read or write needs; the others stay null. When
+     * {@code fpuFromXsave}, {@code fpu} is the XSAVE area's legacy region, not a KVM_GET_FPU answer.
+     */
     private static final class State {
-        final KvmRegs regs;
-        final KvmSregs sregs;
-        final KvmFpu fpu;
+        boolean fpuFromXsave;
+        KvmRegs regs;
+        KvmSregs sregs;
+        KvmFpu fpu;
+        KvmMsrs msrs;
+        KvmXsave xsave;
 
-        State(KvmRegs regs, KvmSregs sregs, KvmFpu fpu) {
-            this.regs = regs;
-            this.sregs = sregs;
-            this.fpu = fpu;
-        }
-
-        static State read(VcpuHandle vcpu, boolean sregs, boolean fpu) {
-            return new State(KvmRegs.read(vcpu), sregs ? KvmSregs.read(vcpu) : null, fpu ? KvmFpu.read(vcpu) : null);
+        static State read(VcpuHandle vcpu, Set<Source> sources, int[] msrIndices, boolean fpuFromXsave) {
+            State s = new State();
+            s.fpuFromXsave = fpuFromXsave;
+            if (sources.contains(Source.REGS)) {
+                s.regs = KvmRegs.read(vcpu);
+            }
+            if (sources.contains(Source.SREGS)) {
+                s.sregs = KvmSregs.read(vcpu);
+            }
+            if (sources.contains(Source.MSRS)) {
+                s.msrs = KvmMsrs.read(vcpu, msrIndices);
+            }
+            if (sources.contains(Source.XSAVE) || (fpuFromXsave && sources.contains(Source.FPU))) {
+                s.xsave = KvmXsave.read(vcpu);
+            }
+            if (sources.contains(Source.FPU)) {
+                s.fpu = fpuFromXsave ? s.xsave.legacyRegion() : KvmFpu.read(vcpu);
+            }
+            return s;
         }
 
         State copy() {
-            KvmRegs r = new KvmRegs();
-            r.fromBytes(regs.toBytes());
-            KvmSregs s = null;
-            if (sregs != null) {
-                s = new KvmSregs();
-                s.fromBytes(sregs.toBytes());
+            State c = new State();
+            c.fpuFromXsave = fpuFromXsave;
+            c.regs = regs == null ? null : copyOf(regs, new KvmRegs());
+            c.sregs = sregs == null ? null : copyOf(sregs, new KvmSregs());
+            c.fpu = fpu == null ? null : copyOf(fpu, new KvmFpu());
+            c.msrs = msrs == null ? null : copyOf(msrs, new KvmMsrs(indices(msrs)));
+            c.xsave = xsave == null ? null : copyOf(xsave, new KvmXsave());
+            return c;
+        }
+
+        private static <T extends KvmStruct> T copyOf(KvmStruct from, T to) {
+            to.fromBytes(from.toBytes());
+            return to;
+        }
+
+        private static int[] indices(KvmMsrs m) {
+            int[] indices = new int[m.count()];
+            for (int i = 0; i < indices.length; i++) {
+                indices[i] = m.index(i);
             }
-            KvmFpu f = null;
-            if (fpu != null) {
-                f = new KvmFpu();
-                f.fromBytes(fpu.toBytes());
+            return indices;
+        }
+
+        /**
+         * Issues the SET ioctl of each struct whose bytes differ from {@code before}. SET_SREGS and
+         * SET_FPU have side effects (MMU context reset, FPU reload), so unchanged structs are skipped.
+         */
+        void writeChanged(VcpuHandle vcpu, State before) {
+            if (regs != null && !regs.sameBytes(before.regs)) {
+                regs.write(vcpu);
             }
-            return new State(r, s, f);
+            if (sregs != null && !sregs.sameBytes(before.sregs)) {
+                sregs.write(vcpu);
+                if (sregs.get(KvmSregs.CR8) != before.sregs.get(KvmSregs.CR8)) {
+                    // Without an in-kernel APIC the next KVM_RUN sets CR8 from here; with one, it ignores it.
+                    vcpu.kvmRun().putLong(KvmRun.CR8, sregs.get(KvmSregs.CR8));
+                }
+            }
+            if (msrs != null && !msrs.sameBytes(before.msrs)) {
+                msrs.write(vcpu);
+            }
+            boolean fpuChanged = fpu != null && !fpu.sameBytes(before.fpu);
+            if (fpuChanged && fpuFromXsave) {
+                xsave.legacyRegion(fpu);
+            } else if (fpuChanged) {
+                fpu.write(vcpu);
+            }
+            if (xsave != null && !xsave.sameBytes(before.xsave)) {
+                xsave.write(vcpu);
+            }
         }
     }
 
@@ -181,6 +298,15 @@ public final class X86RegisterAccess implements RegisterAccess {
         // The opcode is 11 bits; leave the other bits of the field as they are (GDB does the same).
         m.put("fop", new FpuWord(f -> f.lastOpcode() & 0x7FF, (f, v) -> f.lastOpcode((f.lastOpcode() & ~0x7FF) | (v & 0x7FF))));
         m.put("mxcsr", new FpuWord(KvmFpu::mxcsr, KvmFpu::mxcsr));
+        m.put("k_gs_base", new Msr(KvmMsrs.MSR_KERNEL_GS_BASE));
+        String[] controlNames = {"cr0", "cr2", "cr3", "cr4", "cr8", "efer"};
+        int[] controlOffsets = {KvmSregs.CR0, KvmSregs.CR2, KvmSregs.CR3, KvmSregs.CR4, KvmSregs.CR8, KvmSregs.EFER};
+        for (int i = 0; i < controlNames.length; i++) {
+            m.put(controlNames[i], new SregsWord(controlOffsets[i]));
+        }
+        for (int i = 0; i < 16; i++) {
+            m.put("ymm" + i + "h", new YmmHigh(i));
+        }
         return m;
     }
 
@@ -296,6 +422,86 @@ public final class X86RegisterAccess implements RegisterAccess {
             KvmSegment current = s.sregs.segment(segment);
             if (current.base() != base) {
                 s.sregs.segment(segment, current.withBase(base));
+            }
+        }
+    }
+
+    /** A 64-bit kvm_sregs field: a control register or EFER. */
+    private static final class SregsWord implements Field {
+        private final int offset;
+
+        SregsWord(int offset) {
+            this.offset = offset;
+        }
+
+        public int size() {
+            return 8;
+        }
+
+        public Source source() {
+            return Source.SREGS;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 8, s.sregs.get(offset));
+        }
+
+        public void write(State s, byte[] g, int at) {
+            s.sregs.set(offset, getLE(g, at, 8));
+        }
+    }
+
+    /** A 64-bit MSR through KVM_GET/SET_MSRS. */
+    private static final class Msr implements Field {
+        private final int index;
+
+        Msr(int index) {
+            this.index = index;
+        }
+
+        public int size() {
+            return 8;
+        }
+
+        public Source source() {
+            return Source.MSRS;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            putLE(g, at, 8, s.msrs.dataOf(index));
+        }
+
+        public void write(State s, byte[] g, int at) {
+            s.msrs.dataOf(index, getLE(g, at, 8));
+        }
+    }
+
+    /** ymm{@code i}h: the upper 128 bits of ymm{@code i}, in the XSAVE area's AVX component. */
+    private static final class YmmHigh implements Field {
+        private final int offset;
+
+        YmmHigh(int i) {
+            this.offset = KvmXsave.ymmHigh(i);
+        }
+
+        public int size() {
+            return 16;
+        }
+
+        public Source source() {
+            return Source.XSAVE;
+        }
+
+        public void read(State s, byte[] g, int at) {
+            s.xsave.getBytes(offset, g, at, 16);
+        }
+
+        public void write(State s, byte[] g, int at) {
+            byte[] current = new byte[16];
+            s.xsave.getBytes(offset, current, 0, 16);
+            if (!Arrays.equals(current, 0, 16, g, at, at + 16)) {
+                // A component whose XSTATE_BV bit is clear is loaded as zeros, whatever its bytes.
+                s.xsave.putBytes(offset, g, at, 16).xstateBv(s.xsave.xstateBv() | KvmXsave.XFEATURE_MASK_YMM);
             }
         }
     }

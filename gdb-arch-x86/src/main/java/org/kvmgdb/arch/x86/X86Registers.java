@@ -2,12 +2,13 @@ package org.kvmgdb.arch.x86;
 
 import static org.kvmgdb.api.arch.TypeDefinition.BitField.bit;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.kvmgdb.api.arch.Feature;
+import org.kvmgdb.api.arch.FeatureBuilder;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.arch.TypeDefinition;
+import org.kvmgdb.api.arch.TypeDefinition.BitField;
 import org.kvmgdb.api.arch.TypeDefinition.Field;
 import org.kvmgdb.api.arch.TypeDefinition.Flags;
 import org.kvmgdb.api.arch.TypeDefinition.Union;
@@ -15,15 +16,25 @@ import org.kvmgdb.api.arch.TypeDefinition.Vector;
 
 /**
  * The x86-64 register table, as GDB 13 describes a 64-bit x86 target in
- * gdb/features/i386/64bit-core.xml, 64bit-sse.xml and 64bit-segments.xml: the same feature names,
- * register names, order, sizes, types and groups. The {@code g} packet holds the registers in this
- * order; regnums are contiguous from 0 (rax = 0, xmm0 = 40 as in 64bit-sse.xml, fs_base = 57
- * because a bare-metal target has no {@code org.gnu.gdb.i386.linux} feature and so no orig_rax).
+ * gdb/features/i386/64bit-core.xml, 64bit-sse.xml, 64bit-segments.xml and 64bit-avx.xml: the same
+ * feature names, register names, order, sizes, types and groups. The {@code g} packet holds the
+ * registers in this order; regnums are contiguous from 0 (rax = 0, xmm0 = 40 as in 64bit-sse.xml,
+ * fs_base = 57 because a bare-metal target has no {@code org.gnu.gdb.i386.linux} feature and so no
+ * orig_rax).
+ *
+ * <p>Between the segment bases and AVX sit the system registers a kernel developer reads, named and
+ * typed as QEMU's gdb-xml/i386-64bit.xml has them ({@code k_gs_base}, {@code cr0}, {@code cr2},
+ * {@code cr3}, {@code cr4}, {@code cr8}, {@code efer}; flags types {@code x64_cr0}, {@code x64_cr3},
+ * {@code x64_cr4}, {@code x64_efer}), so gdb scripts written against QEMU ({@code $cr3},
+ * {@code $efer}) work unchanged. QEMU keeps them in its own copy of {@code org.gnu.gdb.i386.core};
+ * here GDB's features stay as GDB defines them and these go in {@code org.gnu.gdb.i386.sys}, the name
+ * OpenOCD gives x86 control registers. GDB has no feature of that name and shows its registers as
+ * they are described.
  *
  * <p>No {@code <osabi>}: the guest is bare metal, not Linux.
  *
- * <p>Adding a feature (QEMU's control registers, {@code org.gnu.gdb.i386.avx}) is one method that
- * builds it from its first regnum and one entry in {@link #FEATURES}.
+ * <p>Adding a feature is one method that builds it from its first regnum and one entry in
+ * {@link #FEATURES}.
  */
 public final class X86Registers {
     /** GDB's {@code <architecture>} for 64-bit x86. */
@@ -32,6 +43,8 @@ public final class X86Registers {
     public static final String CORE_FEATURE = "org.gnu.gdb.i386.core";
     public static final String SSE_FEATURE = "org.gnu.gdb.i386.sse";
     public static final String SEGMENTS_FEATURE = "org.gnu.gdb.i386.segments";
+    public static final String SYSTEM_FEATURE = "org.gnu.gdb.i386.sys";
+    public static final String AVX_FEATURE = "org.gnu.gdb.i386.avx";
 
     /** 64bit-core.xml's {@code i386_eflags}; bit 1 is reserved (always 1) and has an empty name there too. */
     static final Flags I386_EFLAGS = new Flags("i386_eflags", 4, List.of(
@@ -68,11 +81,34 @@ public final class X86Registers {
             new Field("v2_int64", "v2i64"),
             new Field("uint128", "uint128")));
 
+    /** QEMU's {@code x64_cr0} (gdb-xml/i386-64bit.xml). */
+    static final Flags X64_CR0 = new Flags("x64_cr0", 8, List.of(
+            bit("PG", 31), bit("CD", 30), bit("NW", 29), bit("AM", 18), bit("WP", 16), bit("NE", 5),
+            bit("ET", 4), bit("TS", 3), bit("EM", 2), bit("MP", 1), bit("PE", 0)));
+
+    /** QEMU's {@code x64_cr3}: the page-table base and, below it, the PCID (or PWT/PCD without PCIDE). */
+    static final Flags X64_CR3 = new Flags("x64_cr3", 8, List.of(
+            new BitField("PDBR", 12, 63), new BitField("PCID", 0, 11)));
+
+    /** QEMU's {@code x64_cr4}. */
+    static final Flags X64_CR4 = new Flags("x64_cr4", 8, List.of(
+            bit("PKE", 22), bit("SMAP", 21), bit("SMEP", 20), bit("OSXSAVE", 18), bit("PCIDE", 17),
+            bit("FSGSBASE", 16), bit("SMXE", 14), bit("VMXE", 13), bit("LA57", 12), bit("UMIP", 11),
+            bit("OSXMMEXCPT", 10), bit("OSFXSR", 9), bit("PCE", 8), bit("PGE", 7), bit("MCE", 6),
+            bit("PAE", 5), bit("PSE", 4), bit("DE", 3), bit("TSD", 2), bit("PVI", 1), bit("VME", 0)));
+
+    /** QEMU's {@code x64_efer}. */
+    static final Flags X64_EFER = new Flags("x64_efer", 8, List.of(
+            bit("TCE", 15), bit("FFXSR", 14), bit("LMSLE", 13), bit("SVME", 12), bit("NXE", 11),
+            bit("LMA", 10), bit("LME", 8), bit("SCE", 0)));
+
     /** The features in {@code g} packet order; each is built from the regnum after the previous one's last. */
     private static final List<IntFunction<Feature>> FEATURES = List.of(
             X86Registers::core,
             X86Registers::sse,
-            X86Registers::segments);
+            X86Registers::segments,
+            X86Registers::system,
+            X86Registers::avx);
 
     private static final TargetDescription DESCRIPTION = describe(FEATURES);
 
@@ -85,14 +121,7 @@ public final class X86Registers {
     }
 
     static TargetDescription describe(List<IntFunction<Feature>> features) {
-        List<Feature> built = new ArrayList<>();
-        int next = 0;
-        for (IntFunction<Feature> f : features) {
-            Feature feature = f.apply(next);
-            built.add(feature);
-            next += feature.registers().size();
-        }
-        return new TargetDescription(ARCHITECTURE, null, built);
+        return TargetDescription.of(ARCHITECTURE, null, features);
     }
 
     /** 64bit-core.xml: general registers, rip, eflags, segment selectors and the x87 state. */
@@ -127,6 +156,33 @@ public final class X86Registers {
         return new FeatureBuilder(SEGMENTS_FEATURE, firstRegnum)
                 .reg("fs_base", 64, "int")
                 .reg("gs_base", 64, "int")
+                .build();
+    }
+
+    /**
+     * QEMU's system registers (gdb-xml/i386-64bit.xml, after the segment bases): the inactive GS base
+     * SWAPGS brings in, the control registers and EFER, in QEMU's order with QEMU's types.
+     */
+    static Feature system(int firstRegnum) {
+        return new FeatureBuilder(SYSTEM_FEATURE, firstRegnum)
+                .type(X64_CR0)
+                .type(X64_CR3)
+                .type(X64_CR4)
+                .type(X64_EFER)
+                .reg("k_gs_base", 64, "int64")
+                .reg("cr0", 64, "x64_cr0")
+                .reg("cr2", 64, "int64")
+                .reg("cr3", 64, "x64_cr3")
+                .reg("cr4", 64, "x64_cr4")
+                .reg("cr8", 64, "int64")
+                .reg("efer", 64, "x64_efer")
+                .build();
+    }
+
+    /** 64bit-avx.xml: the upper halves of ymm0..ymm15; gdb builds {@code $ymm0}.. from these and the xmm registers. */
+    static Feature avx(int firstRegnum) {
+        return new FeatureBuilder(AVX_FEATURE, firstRegnum)
+                .numbered("ymm", 0, 15, 128, "uint128", null, "h")
                 .build();
     }
 }

@@ -111,6 +111,13 @@ class X86GuestDebugTest {
         assertFalse(debug.fits(List.of(ok, ok, ok, ok, ok)), "x86 has four debug address registers");
     }
 
+    /** What GNU as assembles for {@code movb $1, 0x11000; hlt}, then {@code jmp} back to the hlt. */
+    @Test
+    void theDataWriteProbeStoresOneByteAtItsAbsoluteAddressAndHalts() {
+        assertEquals("c604250010010001" + "f4" + "ebfd", Hex.of(debug.dataWriteProbe(0x10000, 0x11000).orElseThrow()));
+        assertThrows(IllegalArgumentException.class, () -> debug.dataWriteProbe(0x10000, 0x8000_0000L), "beyond a disp32");
+    }
+
     @Test
     void applyRefusesSlotsThatDoNotFit() {
         DebugControl tooMany = new DebugControl(false, false, false,

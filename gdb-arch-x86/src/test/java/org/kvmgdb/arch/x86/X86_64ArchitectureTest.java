@@ -18,7 +18,9 @@ import org.kvmgdb.api.arch.TypeDefinition;
 import org.kvmgdb.api.arch.contract.ArchitectureContract;
 import org.kvmgdb.api.arch.contract.KernelLikeVcpu;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
+import org.kvmgdb.arch.x86.fake.FakeMsrs;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
+import org.kvmgdb.arch.x86.kvm.KvmMsrs;
 
 class X86_64ArchitectureTest extends ArchitectureContract {
 
@@ -37,13 +39,20 @@ class X86_64ArchitectureTest extends ArchitectureContract {
         return 1;
     }
 
-    /** A vCPU whose GET_REGS/SREGS/FPU return what the SET ioctls stored, as KVM does. */
+    /**
+     * A vCPU whose GET_REGS/SREGS/FPU/XSAVE return what the SET ioctls stored, as KVM does, and whose
+     * KVM_GET/SET_MSRS serve the entries of their flexible array as the kernel's msr_io does.
+     */
     @Override
     protected Optional<VcpuHandle> kernelLikeVcpu() {
+        FakeMsrs msrs = new FakeMsrs(KvmMsrs.MSR_KERNEL_GS_BASE);
         return Optional.of(new KernelLikeVcpu(0)
                 .pair(KvmIoctls.KVM_SET_REGS, KvmIoctls.KVM_GET_REGS)
                 .pair(KvmIoctls.KVM_SET_SREGS, KvmIoctls.KVM_GET_SREGS)
-                .pair(KvmIoctls.KVM_SET_FPU, KvmIoctls.KVM_GET_FPU));
+                .pair(KvmIoctls.KVM_SET_FPU, KvmIoctls.KVM_GET_FPU)
+                .pair(KvmIoctls.KVM_SET_XSAVE, KvmIoctls.KVM_GET_XSAVE)
+                .handle(KvmIoctls.KVM_GET_MSRS, msrs::get)
+                .handle(KvmIoctls.KVM_SET_MSRS, msrs::set));
     }
 
     /**
@@ -88,7 +97,8 @@ class X86_64ArchitectureTest extends ArchitectureContract {
         assertEquals(62, p.elfMachine());
         assertEquals("i386:x86-64", p.targetDescription().architecture());
         assertNull(p.targetDescription().osabi(), "bare metal: no <osabi>");
-        assertEquals(List.of("org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse", "org.gnu.gdb.i386.segments"),
+        assertEquals(List.of("org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse", "org.gnu.gdb.i386.segments",
+                        "org.gnu.gdb.i386.sys", "org.gnu.gdb.i386.avx"),
                 p.targetDescription().features().stream().map(Feature::name).collect(Collectors.toList()));
     }
 
@@ -151,18 +161,72 @@ class X86_64ArchitectureTest extends ArchitectureContract {
         TargetDescription d = X86Registers.targetDescription();
         assertEquals(57, d.register("fs_base").orElseThrow().regnum());
         assertEquals(58, d.register("gs_base").orElseThrow().regnum());
-        assertEquals(59, d.registers().size());
+    }
+
+    @Test
+    void systemRegistersAreQemusNamesAndTypes() {
+        // QEMU's gdb-xml/i386-64bit.xml: k_gs_base after the bases, then cr0 cr2 cr3 cr4 cr8 efer.
+        Feature sys = feature("org.gnu.gdb.i386.sys");
+        assertEquals(List.of("k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer"), names(sys));
+        assertEquals(List.of("int64", "x64_cr0", "int64", "x64_cr3", "x64_cr4", "int64", "x64_efer"),
+                sys.registers().stream().map(RegisterDescriptor::type).collect(Collectors.toList()));
+        sys.registers().forEach(r -> assertEquals(64, r.bitSize(), r.name()));
+        sys.registers().forEach(r -> assertNull(r.group(), r.name() + ": QEMU gives no group, so info registers shows it"));
+        TargetDescription d = X86Registers.targetDescription();
+        assertEquals(59, d.register("k_gs_base").orElseThrow().regnum(), "right after gs_base");
+        assertEquals(65, d.register("efer").orElseThrow().regnum());
+        assertEquals(List.of("x64_cr0", "x64_cr3", "x64_cr4", "x64_efer"),
+                sys.types().stream().map(TypeDefinition::id).collect(Collectors.toList()));
+    }
+
+    @Test
+    void controlRegisterFlagsAreQemus() {
+        assertEquals(List.of("PG@31-31", "CD@30-30", "NW@29-29", "AM@18-18", "WP@16-16", "NE@5-5", "ET@4-4",
+                "TS@3-3", "EM@2-2", "MP@1-1", "PE@0-0"), bits(X86Registers.X64_CR0));
+        assertEquals(List.of("PDBR@12-63", "PCID@0-11"), bits(X86Registers.X64_CR3));
+        assertEquals(List.of("PKE@22-22", "SMAP@21-21", "SMEP@20-20", "OSXSAVE@18-18", "PCIDE@17-17", "FSGSBASE@16-16",
+                "SMXE@14-14", "VMXE@13-13", "LA57@12-12", "UMIP@11-11", "OSXMMEXCPT@10-10", "OSFXSR@9-9", "PCE@8-8",
+                "PGE@7-7", "MCE@6-6", "PAE@5-5", "PSE@4-4", "DE@3-3", "TSD@2-2", "PVI@1-1", "VME@0-0"), bits(X86Registers.X64_CR4));
+        assertEquals(List.of("TCE@15-15", "FFXSR@14-14", "LMSLE@13-13", "SVME@12-12", "NXE@11-11", "LMA@10-10",
+                "LME@8-8", "SCE@0-0"), bits(X86Registers.X64_EFER));
+        List.of(X86Registers.X64_CR0, X86Registers.X64_CR3, X86Registers.X64_CR4, X86Registers.X64_EFER)
+                .forEach(f -> assertEquals(8, f.size(), f.id()));
+    }
+
+    @Test
+    void avxFeatureIsGdbs() {
+        // gdb/features/i386/64bit-avx.xml
+        Feature avx = feature("org.gnu.gdb.i386.avx");
+        assertEquals(IntStream.range(0, 16).mapToObj(i -> "ymm" + i + "h").collect(Collectors.toList()), names(avx));
+        avx.registers().forEach(r -> {
+            assertEquals(128, r.bitSize(), r.name());
+            assertEquals("uint128", r.type(), r.name());
+            assertNull(r.group(), r.name());
+        });
+        assertEquals(66, X86Registers.targetDescription().register("ymm0h").orElseThrow().regnum());
+        assertEquals(81, X86Registers.targetDescription().register("ymm15h").orElseThrow().regnum());
+        assertEquals(82, X86Registers.targetDescription().registers().size());
+    }
+
+    private static List<String> bits(TypeDefinition.Flags f) {
+        return f.fields().stream().map(b -> b.name() + "@" + b.start() + "-" + b.end()).collect(Collectors.toList());
     }
 
     @Test
     void gPacketHoldsTheRegistersAtGdbsOffsets() {
         TargetDescription d = X86Registers.targetDescription();
         // 16 GPRs and rip of 8 bytes, eflags and 6 selectors of 4, 8 x87 registers of 10,
-        // 8 x87 control words of 4, 16 xmm of 16, mxcsr 4, two bases of 8.
+        // 8 x87 control words of 4, 16 xmm of 16, mxcsr 4, two bases of 8, k_gs_base and six
+        // control registers of 8, sixteen ymm upper halves of 16.
+        int fsBase = 17 * 8 + 7 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4;
         assertEquals(17 * 8 + 7 * 4, d.offsetOf(d.register("st0").orElseThrow().regnum()));
         assertEquals(17 * 8 + 7 * 4 + 8 * 10 + 8 * 4, d.offsetOf(d.register("xmm0").orElseThrow().regnum()));
-        assertEquals(17 * 8 + 7 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4, d.offsetOf(d.register("fs_base").orElseThrow().regnum()));
-        assertEquals(17 * 8 + 7 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4 + 2 * 8, d.gPacketSize());
+        assertEquals(fsBase, d.offsetOf(d.register("fs_base").orElseThrow().regnum()));
+        assertEquals(fsBase + 2 * 8, d.offsetOf(d.register("k_gs_base").orElseThrow().regnum()));
+        assertEquals(fsBase + 3 * 8, d.offsetOf(d.register("cr0").orElseThrow().regnum()));
+        assertEquals(fsBase + 8 * 8, d.offsetOf(d.register("efer").orElseThrow().regnum()));
+        assertEquals(fsBase + 9 * 8, d.offsetOf(d.register("ymm0h").orElseThrow().regnum()));
+        assertEquals(fsBase + 9 * 8 + 16 * 16, d.gPacketSize());
     }
 
     @Test

@@ -1,6 +1,8 @@
 package org.kvmgdb.core.kvm;
 
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import org.kvmgdb.api.hypervisor.PhysicalMemory;
 
@@ -63,6 +65,15 @@ public final class GuestMemory implements PhysicalMemory {
     public void writeLong(long address, long value) {
         check(address, 8);
         base.setLong(address, value);
+    }
+
+    /**
+     * A little-endian view of {@code [address, address + length)} straight into the mapping, for
+     * compares on every single step without a native call per read. Valid until the VM is closed.
+     */
+    ByteBuffer view(long address, int length) {
+        check(address, length);
+        return base.getByteBuffer(address, length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private void check(long address, long length) {

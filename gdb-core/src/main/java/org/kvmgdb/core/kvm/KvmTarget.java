@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.AddressTranslator.Translation;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -23,9 +25,11 @@ import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.hypervisor.HypervisorException;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.DebugTarget;
+import org.kvmgdb.core.target.PhysicalMemoryAccess;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
+import org.kvmgdb.core.target.TargetInspection;
 import org.tinylog.Logger;
 
 /**
@@ -43,8 +47,15 @@ import org.tinylog.Logger;
  * bytes. A vCPU resumed on a breakpoint whose hit it reported first steps off it alone: original
  * bytes back, one single step with the others held, breakpoint back, then the resume. A vCPU that
  * was only stopped there (kicked just before the breakpoint) runs into it, as gdbserver lets it.
+ *
+ * <p>Memory is read through the selected vCPU's page tables; a kernel address they do not map is
+ * tried in the other vCPUs' ({@link AddressSpaces}: KPTI). {@link PhysicalMemoryAccess} reads RAM
+ * directly, and {@link KvmInspection} serves the {@code monitor} commands.
+ *
+ * <p>Data watchpoints are {@link Watchpoints}: debug-register pieces after the execute slots, or
+ * stepped in the vCPU threads where data breakpoints never fire.
  */
-public final class KvmTarget implements DebugTarget, RunControl {
+public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl {
     private final Vm vm;
     private final Object lock;
     private final List<VcpuRunner> runners;
@@ -55,6 +66,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private final AddressTranslator translator;
     private final SoftwareBreakpoint breakpointInstruction;
     private final ExecutorService reporter;
+    private final Watchpoints watchpoints;
+    private final TargetInspection inspection;
 
     // All guarded by lock.
     private final Map<Long, SoftwareSite> softwareBreakpoints = new LinkedHashMap<>();
@@ -69,6 +82,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
+    /** The stepped watchpoints of the current round, which the vCPU threads check; null when none. */
+    private Watchpoints.Armed armed;
     /** A finished round's report, to be delivered once the lock is released. */
     private Runnable report;
 
@@ -113,6 +128,11 @@ public final class KvmTarget implements DebugTarget, RunControl {
      *             translation are required
      */
     public KvmTarget(Vm vm, ArchitectureProvider arch) {
+        this(vm, arch, () -> DataBreakpointProbe.debugRegistersFire(arch));
+    }
+
+    /** @param debugRegistersFire whether data breakpoints fire on this host (tests decide it themselves) */
+    KvmTarget(Vm vm, ArchitectureProvider arch, BooleanSupplier debugRegistersFire) {
         this.vm = vm;
         this.lock = vm.lock;
         this.runners = vm.runners();
@@ -122,6 +142,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
         this.classifier = required(arch, arch.stopClassifier(), "stop classification");
         this.translator = required(arch, arch.addressTranslator(), "address translation");
         this.breakpointInstruction = arch.softwareBreakpoint();
+        this.watchpoints = new Watchpoints(guestDebug, debugRegistersFire);
+        this.inspection = new KvmInspection(vm, registers, arch.monitorCommands());
         this.reporter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kvm-stop-reporter");
             t.setDaemon(true);
@@ -176,6 +198,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
             }
             softwareBreakpoints.clear();
             hardwareBreakpoints.clear();
+            watchpoints.clear();
+            armed = null;
             pendingStops.clear();
             reportedHits.clear();
             attached = false;
@@ -297,14 +321,19 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
     }
 
+    /** Only the state that register lives in (one KVM_GET_REGS for rip): stop replies expedite a few this way. */
     @Override
     public byte[] readRegister(int thread, int regnum) throws TargetException {
         checkRegnum(regnum);
-        byte[] all = readRegisters(thread);
-        int offset = description.offsetOf(regnum);
-        byte[] value = new byte[description.register(regnum).byteSize()];
-        System.arraycopy(all, offset, value, 0, value.length);
-        return value;
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            try {
+                return registers.readRegister(runner.vcpu(), description, regnum);
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "reading register " + description.register(regnum).name()
+                        + " of thread " + thread + ": " + e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -316,14 +345,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
-            byte[] all;
-            try {
-                all = registers.readAll(runner.vcpu());
-            } catch (HypervisorException e) {
-                throw new TargetException(TargetException.EIO, "reading the registers of thread " + thread + ": " + e.getMessage());
-            }
-            System.arraycopy(value, 0, all, description.offsetOf(regnum), size);
-            writeAll(runner, all);
+            changingRegisters(runner, () -> registers.writeRegister(runner.vcpu(), description, regnum, value));
         }
     }
 
@@ -333,11 +355,16 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
     }
 
-    /** Writes all registers; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    /** Writes all registers. */
     private void writeAll(VcpuRunner runner, byte[] all) throws TargetException {
+        changingRegisters(runner, () -> registers.writeAll(runner.vcpu(), all));
+    }
+
+    /** Runs a register write; a vCPU whose pc the debugger moves is no longer parked in {@code hlt}. */
+    private void changingRegisters(VcpuRunner runner, Runnable write) throws TargetException {
         try {
             long pcBefore = registers.programCounter(runner.vcpu());
-            registers.writeAll(runner.vcpu(), all);
+            write.run();
             if (registers.programCounter(runner.vcpu()) != pcBefore) {
                 runner.clearHalted();
                 pendingStops.remove(runner);
@@ -355,10 +382,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
             GuestMemory memory = vm.memory();
-            AddressTranslator.PagingState paging = paging(runner);
+            AddressSpaces spaces = addressSpaces(runner);
             int done = 0;
             while (done < length) {
-                Optional<Translation> t = translate(paging, address + done);
+                Optional<Translation> t = spaces.translate(address + done);
                 if (t.isEmpty()) {
                     break;
                 }
@@ -380,12 +407,12 @@ public final class KvmTarget implements DebugTarget, RunControl {
         synchronized (lock) {
             VcpuRunner runner = stoppedRunner(thread);
             GuestMemory memory = vm.memory();
-            AddressTranslator.PagingState paging = paging(runner);
+            AddressSpaces spaces = addressSpaces(runner);
             // Translate everything first: a write that cannot be completed changes nothing.
             List<long[]> chunks = new ArrayList<>();
             int done = 0;
             while (done < data.length) {
-                Optional<Translation> t = translate(paging, address + done);
+                Optional<Translation> t = spaces.translate(address + done);
                 long physical = t.map(Translation::physicalAddress).orElse(-1L);
                 if (t.isEmpty() || !memory.contains(physical, 1)) {
                     throw new TargetException(TargetException.EFAULT, String.format("0x%x is not mapped", address + done));
@@ -395,23 +422,62 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 done += chunk;
             }
             for (long[] c : chunks) {
-                long physical = c[0];
-                int offset = (int) c[1];
-                int chunk = (int) c[2];
-                byte[] bytes = new byte[chunk];
-                System.arraycopy(data, offset, bytes, 0, chunk);
-                // Under a planted breakpoint the new byte becomes the saved original; the breakpoint stays.
-                for (int i = 0; i < chunk; i++) {
-                    ShadowByte s = shadow.get(physical + i);
-                    if (s != null) {
-                        s.original = bytes[i];
-                        bytes[i] = s.planted;
-                    }
-                }
-                memory.write(physical, bytes, 0, chunk);
-                breakpointInstruction.codePatched(vm, physical, chunk);
+                writeShadowed(c[0], data, (int) c[1], (int) c[2]);
             }
         }
+    }
+
+    /** Writes guest-physical bytes; under a planted breakpoint the new byte becomes the saved original, the breakpoint stays. Lock held. */
+    private void writeShadowed(long physical, byte[] data, int offset, int chunk) {
+        byte[] bytes = new byte[chunk];
+        System.arraycopy(data, offset, bytes, 0, chunk);
+        for (int i = 0; i < chunk; i++) {
+            ShadowByte s = shadow.get(physical + i);
+            if (s != null) {
+                s.original = bytes[i];
+                bytes[i] = s.planted;
+            }
+        }
+        vm.memory().write(physical, bytes, 0, chunk);
+        breakpointInstruction.codePatched(vm, physical, chunk);
+        watchpoints.written(physical, chunk);
+    }
+
+    // ---- physical memory (Qqemu.PhyMemMode, monitor phys) ----
+
+    @Override
+    public Optional<PhysicalMemoryAccess> physicalMemory() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public int readPhysicalMemory(long address, byte[] buffer, int length) {
+        synchronized (lock) {
+            GuestMemory memory = vm.memory();
+            if (address < 0 || address >= memory.size()) {
+                return 0;
+            }
+            int n = (int) Math.min(length, memory.size() - address);
+            memory.read(address, buffer, 0, n);
+            unshadow(address, buffer, 0, n);
+            return n;
+        }
+    }
+
+    @Override
+    public void writePhysicalMemory(long address, byte[] data) throws TargetException {
+        synchronized (lock) {
+            if (!vm.memory().contains(address, data.length)) {
+                throw new TargetException(TargetException.EFAULT, String.format(
+                        "guest-physical 0x%x + %d is outside RAM (0x%x bytes)", address, data.length, vm.memory().size()));
+            }
+            writeShadowed(address, data, 0, data.length);
+        }
+    }
+
+    @Override
+    public Optional<TargetInspection> inspection() {
+        return Optional.of(inspection);
     }
 
     private AddressTranslator.PagingState paging(VcpuRunner runner) throws TargetException {
@@ -422,12 +488,15 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
     }
 
-    private Optional<Translation> translate(AddressTranslator.PagingState paging, long address) {
-        try {
-            return translator.translate(paging, vm.memory(), address);
-        } catch (IndexOutOfBoundsException e) {
-            return Optional.empty(); // a page table outside RAM: not mapped
+    /** The selected vCPU's address space, with the other stopped vCPUs' page tables as the fallback for kernel addresses (KPTI). */
+    private AddressSpaces addressSpaces(VcpuRunner selected) throws TargetException {
+        List<Supplier<AddressTranslator.PagingState>> others = new ArrayList<>();
+        for (VcpuRunner other : runners) {
+            if (other != selected && !other.running()) {
+                others.add(() -> translator.capture(other.vcpu()));
+            }
         }
+        return new AddressSpaces(translator, vm.memory(), paging(selected), others);
     }
 
     /** Puts back, in bytes just read from guest-physical {@code physical}, what our breakpoints replaced. */
@@ -445,12 +514,14 @@ public final class KvmTarget implements DebugTarget, RunControl {
 
     // ---- breakpoints ----
 
+    /**
+     * Every type. Data watchpoints use debug registers where they fire and are otherwise stepped
+     * ({@link Watchpoints}); a read or access watchpoint that cannot be served gets an error, so gdb
+     * says it could not insert it.
+     */
     @Override
     public boolean supports(BreakpointType type) {
-        // Data watchpoints are left to gdb (software watchpoints): debug-register ones never fire on
-        // some hosts (KVM-HERE.md), and gdb cannot tell a watchpoint that never fires from one that
-        // was not hit.
-        return type == BreakpointType.SOFTWARE || type == BreakpointType.HARDWARE;
+        return type != null;
     }
 
     @Override
@@ -461,7 +532,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } else if (type == BreakpointType.HARDWARE) {
                 insertHardware(address);
             } else {
-                throw new TargetException(TargetException.EINVAL, type + " is not supported");
+                watchpoints.insert(type, address, kind, hardwareBreakpoints, translation(runners.get(0)), vm.memory());
             }
         }
     }
@@ -477,7 +548,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } else if (type == BreakpointType.HARDWARE) {
                 hardwareBreakpoints.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == address);
             } else {
-                throw new TargetException(TargetException.EINVAL, type + " is not supported");
+                watchpoints.remove(type, address, kind);
             }
         }
     }
@@ -491,10 +562,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
             throw new TargetException(TargetException.EINVAL, "breakpoint kind " + kind + " is not valid here");
         }
         GuestMemory memory = vm.memory();
-        AddressTranslator.PagingState paging = paging(runners.get(0));
+        AddressSpaces spaces = addressSpaces(runners.get(0));
         long[] physical = new long[instruction.length];
         for (int i = 0; i < instruction.length; i++) {
-            Optional<Translation> t = translate(paging, address + i);
+            Optional<Translation> t = spaces.translate(address + i);
             if (t.isEmpty() || !memory.contains(t.get().physicalAddress(), 1)) {
                 throw new TargetException(TargetException.EFAULT, String.format("cannot insert a breakpoint at 0x%x: not mapped", address));
             }
@@ -560,6 +631,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
         }
         List<HardwareSlot> next = new ArrayList<>(hardwareBreakpoints);
         next.add(slot);
+        next.addAll(watchpoints.slots());
         if (!guestDebug.fits(next)) {
             throw new TargetException(TargetException.ENOSPC, "no free hardware breakpoint slot (" + hardwareBreakpoints.size() + " in use)");
         }
@@ -575,16 +647,38 @@ public final class KvmTarget implements DebugTarget, RunControl {
         return false;
     }
 
-    /** The guest-debug state a vCPU runs with. */
+    /**
+     * The guest-debug state a vCPU runs with: stepped watchpoints single-step a continue too, but
+     * only gdb's own steps block interrupts.
+     */
     private DebugControl control(boolean step) {
-        return new DebugControl(step, !softwareBreakpoints.isEmpty(), step, hardwareBreakpoints);
+        return new DebugControl(step || watchpoints.stepping(), !softwareBreakpoints.isEmpty(), step, slots());
     }
 
     /** The state for stepping off {@code pc}: a single step, without an execute slot there (it would fire first). */
     private DebugControl controlSteppingOff(long pc) {
-        List<HardwareSlot> slots = new ArrayList<>(hardwareBreakpoints);
+        List<HardwareSlot> slots = new ArrayList<>(slots());
         slots.removeIf(s -> s.kind() == HardwareSlot.Kind.EXECUTE && s.address() == pc);
         return new DebugControl(true, !softwareBreakpoints.isEmpty(), true, slots);
+    }
+
+    /** Every hardware slot: execute breakpoints first, then the watchpoints' debug-register pieces. */
+    private List<HardwareSlot> slots() {
+        if (watchpoints.isEmpty()) {
+            return hardwareBreakpoints;
+        }
+        List<HardwareSlot> all = new ArrayList<>(hardwareBreakpoints);
+        all.addAll(watchpoints.slots());
+        return all;
+    }
+
+    private VcpuRunner.Work work(ResumeRequest.Action action, DebugControl control) {
+        return new VcpuRunner.Work(action, control, guestDebug, classifier, armed);
+    }
+
+    private Watchpoints.Translation translation(VcpuRunner runner) throws TargetException {
+        AddressSpaces spaces = addressSpaces(runner);
+        return virtual -> spaces.translate(virtual).map(Translation::physicalAddress).orElse(-1L);
     }
 
     // ---- running ----
@@ -637,6 +731,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
             } catch (HypervisorException e) {
                 throw new TargetException(TargetException.EIO, "cannot resume: " + e.getMessage());
             }
+            if (armed != null) {
+                Logger.debug("stepped watchpoints: {} single steps in the last round", armed.steps());
+            }
+            armed = watchpoints.isEmpty() ? null : watchpoints.arm(translation(runners.get(0)), vm.memory());
             round = r;
             advance(r);
             pending = takeReport();
@@ -658,7 +756,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 lift(site);
             }
             reportedHits.remove(next.runner());
-            next.runner().start(new VcpuRunner.Work(new ResumeRequest.Step(0), controlSteppingOff(next.pc()), guestDebug, classifier));
+            next.runner().start(work(new ResumeRequest.Step(0), controlSteppingOff(next.pc())));
             return;
         }
         for (VcpuRunner runner : runners) {
@@ -666,7 +764,7 @@ public final class KvmTarget implements DebugTarget, RunControl {
             if (action != null) {
                 boolean step = !(action instanceof ResumeRequest.Continue);
                 reportedHits.remove(runner);
-                runner.start(new VcpuRunner.Work(action, control(step), guestDebug, classifier));
+                runner.start(work(action, control(step)));
             }
         }
     }
@@ -732,7 +830,8 @@ public final class KvmTarget implements DebugTarget, RunControl {
             replant(site);
         }
         boolean stepped = outcome instanceof Outcome.Halted
-                || (outcome instanceof Outcome.Debug && ((Outcome.Debug) outcome).stop().kind() == DebugStop.Kind.SINGLE_STEP);
+                || (outcome instanceof Outcome.Debug && ((Outcome.Debug) outcome).stop().kind() == DebugStop.Kind.SINGLE_STEP)
+                || ignoredReadHit(runner, outcome);
         if (stepped) {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             boolean finished = action instanceof ResumeRequest.Step
@@ -758,17 +857,25 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 // The guest's own breakpoint instruction: give it back, as if no debugger were here.
                 Logger.debug("{}: trap at 0x{} is not one of ours; re-injecting it", runner, Long.toHexString(stop.pc()));
                 classifier.reinject(runner.vcpu(), stop);
-                if (r.event == null) {
-                    ResumeRequest.Action action = r.request.actionFor(runner.threadId());
-                    runner.start(new VcpuRunner.Work(action, control(!(action instanceof ResumeRequest.Continue)), guestDebug, classifier));
-                }
+                goOn(r, runner);
                 return;
             }
             if (r.event != null) {
                 keepIfBreakpoint(runner, stop);
                 return;
             }
+            if (ignoredReadHit(runner, outcome)) {
+                goOn(r, runner);
+                return;
+            }
             candidate = signalFor(runner, stop);
+        } else if (outcome instanceof Outcome.Watched) {
+            if (r.event != null) {
+                return; // the bytes stay changed: the next round's first step reports them
+            }
+            Watchpoints.Watch watch = ((Outcome.Watched) outcome).watch();
+            seen(watch);
+            candidate = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Watch(watch.type, watch.address));
         } else if (outcome instanceof Outcome.Ended) {
             VmExit exit = ((Outcome.Ended) outcome).exit();
             vm.end(exit);
@@ -777,6 +884,53 @@ public final class KvmTarget implements DebugTarget, RunControl {
         if (candidate != null && r.event == null) {
             r.event = candidate;
             kickAll();
+        }
+    }
+
+    /** Lets a vCPU whose stop gdb need not hear about run on with the round's action, unless the round is over. */
+    private void goOn(Round r, VcpuRunner runner) {
+        if (r.event == null) {
+            ResumeRequest.Action action = r.request.actionFor(runner.threadId());
+            runner.start(work(action, control(!(action instanceof ResumeRequest.Continue))));
+        }
+    }
+
+    /**
+     * A debug-register hit on a read watchpoint that changed the watched bytes: x86 can only watch
+     * reads as read-or-write, so this was a write, and gdb does not hear of it. Records the new
+     * bytes as seen either way; lock held.
+     */
+    private boolean ignoredReadHit(VcpuRunner runner, Outcome outcome) {
+        if (!(outcome instanceof Outcome.Debug) || ((Outcome.Debug) outcome).stop().kind() != DebugStop.Kind.WATCHPOINT) {
+            return false;
+        }
+        Watchpoints.Watch watch = watchOf(runner, ((Outcome.Debug) outcome).stop());
+        if (watch == null) {
+            return false;
+        }
+        boolean written = watch.changed();
+        seen(watch);
+        if (written && watch.type == BreakpointType.READ_WATCHPOINT) {
+            Logger.debug("read watchpoint {} hit by a write: not reported", watch);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The watch whose debug-register piece fired: the slot is looked up in the control the vCPU ran
+     * with (stepping off a breakpoint runs without its execute slot, which renumbers the others).
+     * On the runner's own thread.
+     */
+    private Watchpoints.Watch watchOf(VcpuRunner runner, DebugStop stop) {
+        List<HardwareSlot> slots = runner.applied().slots();
+        return stop.slot() >= 0 && stop.slot() < slots.size() ? watchpoints.ofPiece(slots.get(stop.slot())) : null;
+    }
+
+    private static void seen(Watchpoints.Watch watch) {
+        byte[] now = watch.current();
+        if (now != null) {
+            watch.seen = now;
         }
     }
 
@@ -873,6 +1027,10 @@ public final class KvmTarget implements DebugTarget, RunControl {
                 break;
             case HARDWARE_BREAKPOINT:
                 reason = new StopEvent.HardwareBreak();
+                break;
+            case WATCHPOINT:
+                Watchpoints.Watch watch = watchOf(runner, stop);
+                reason = watch == null ? new StopEvent.Plain() : new StopEvent.Watch(watch.type, watch.address);
                 break;
             default:
                 reason = new StopEvent.Plain();

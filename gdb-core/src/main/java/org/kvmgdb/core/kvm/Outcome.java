@@ -3,7 +3,7 @@ package org.kvmgdb.core.kvm;
 import org.kvmgdb.api.arch.DebugStop;
 
 /** Why a vCPU thread stopped running its guest and came back for orders. */
-sealed interface Outcome permits Outcome.Kicked, Outcome.Halted, Outcome.Debug, Outcome.Ended {
+sealed interface Outcome permits Outcome.Kicked, Outcome.Halted, Outcome.Debug, Outcome.Watched, Outcome.Ended {
 
     /** It was asked to stop ({@link VcpuRunner#kick}). */
     record Kicked() implements Outcome {
@@ -15,6 +15,10 @@ sealed interface Outcome permits Outcome.Kicked, Outcome.Halted, Outcome.Debug, 
 
     /** A debug exit, as the architecture's stop classifier understood it. */
     record Debug(DebugStop stop) implements Outcome {
+    }
+
+    /** A stepped watchpoint's bytes changed in the instruction that ended at {@code pc}. */
+    record Watched(Watchpoints.Watch watch, long pc) implements Outcome {
     }
 
     /** The VM is over: the exit port, or a failure the VM cannot go on from. */

@@ -18,6 +18,7 @@ public final class Vcpu implements VcpuHandle {
     private final ByteBuffer kvmRun;
     private final ByteBuffer oneReg = VcpuHandle.buffer(KvmIoctl.OneReg.SIZE);
     private final long oneRegAddress = Sys.address(oneReg);
+    private final ExitCounters counters = new ExitCounters();
     private boolean closed;
 
     private Vcpu(Vm vm, int index, int fd, long runAddress, long runSize) {
@@ -95,7 +96,15 @@ public final class Vcpu implements VcpuHandle {
      * @return false when a signal (a kick) interrupted it before or during guest execution
      */
     public boolean enter() {
-        return Sys.ioctlInterruptible(fd, KvmIoctl.KVM_RUN, 0) >= 0;
+        long start = System.nanoTime();
+        boolean exited = Sys.ioctlInterruptible(fd, KvmIoctl.KVM_RUN, 0) >= 0;
+        counters.count(exited ? exitReason() : -1, System.nanoTime() - start);
+        return exited;
+    }
+
+    /** Exits and time inside KVM_RUN so far; read only while the vCPU is stopped. */
+    ExitCounters counters() {
+        return counters;
     }
 
     /** {@code kvm_run.exit_reason} of the last exit. */

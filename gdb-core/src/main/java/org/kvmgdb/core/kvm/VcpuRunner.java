@@ -34,11 +34,25 @@ final class VcpuRunner {
      * @param control    the guest-debug state to run with (applied only when it changed)
      * @param guestDebug how to apply {@code control}; null when the VM has never been debugged
      * @param classifier how to read debug exits; null when no debugger is attached
+     * @param watches    stepped watchpoints to check after every single step (the control then
+     *                   single-steps even a continue); null when there are none
      */
-    record Work(ResumeRequest.Action action, DebugControl control, GuestDebug guestDebug, StopClassifier classifier) {
+    record Work(ResumeRequest.Action action, DebugControl control, GuestDebug guestDebug, StopClassifier classifier,
+            Watchpoints.Armed watches) {
+        Work(ResumeRequest.Action action, DebugControl control, GuestDebug guestDebug, StopClassifier classifier) {
+            this(action, control, guestDebug, classifier, null);
+        }
+
         boolean stepping() {
             return !(action instanceof ResumeRequest.Continue);
         }
+    }
+
+    /** How the thread enters the guest; a test replaces {@code KVM_RUN} to replay recorded exits through the same handling. */
+    @FunctionalInterface
+    interface Entry {
+        /** Runs the vCPU until its next exit, now in {@code kvm_run}; false when a signal interrupted it. */
+        boolean enter(Vcpu vcpu);
     }
 
     private final Vm vm;
@@ -63,6 +77,7 @@ final class VcpuRunner {
     private GuestDebug.Unmask unmask;
     private ByteBuffer kickSet;
     private final ByteBuffer zeroTimeout = ByteBuffer.allocateDirect(LibC.TIMESPEC_SIZE);
+    private volatile Entry entry = Vcpu::enter;
 
     VcpuRunner(Vm vm, Vcpu vcpu, Devices devices) {
         this.vm = vm;
@@ -109,6 +124,19 @@ final class VcpuRunner {
     /** A debugger moved the vCPU (wrote its registers): it is no longer parked in {@code hlt}. Lock held. */
     void clearHalted() {
         halted = false;
+    }
+
+    /**
+     * The guest-debug state the vCPU last ran with, whose slot numbers a {@link DebugStop} names.
+     * Only on this runner's own thread, as in {@link RunControl#vcpuStopped}.
+     */
+    DebugControl applied() {
+        return applied;
+    }
+
+    /** Test seam: how the thread enters the guest from now on (default: {@code KVM_RUN}). */
+    void entry(Entry replacement) {
+        entry = replacement;
     }
 
     /** Sends the thread into the guest with {@code work}. Lock held; the vCPU must be stopped. */
@@ -250,7 +278,7 @@ final class VcpuRunner {
                 return new Outcome.Kicked();
             }
             maskInterrupts(w);
-            if (!vcpu.enter()) {
+            if (!entry.enter(vcpu)) {
                 unmaskInterrupts(); // EINTR: KVM finished any pending I/O before it returned
                 drainKicks(); // interrupted: loop to see whether someone wants us stopped
                 continue;
@@ -287,6 +315,15 @@ final class VcpuRunner {
             if (w.classifier() != null) {
                 Optional<DebugStop> stop = w.classifier().classify(vcpu, reason, vcpu.kvmRun());
                 if (stop.isPresent()) {
+                    if (w.watches() != null && stop.get().kind() == DebugStop.Kind.SINGLE_STEP) {
+                        Watchpoints.Watch changed = w.watches().afterStep();
+                        if (changed != null) {
+                            return new Outcome.Watched(changed, stop.get().pc());
+                        }
+                        if (!w.stepping() && !stopRequested) {
+                            continue; // a continue that single-steps only for the watchpoints
+                        }
+                    }
                     if (stillInRange(w.action(), stop.get()) && !stopRequested) {
                         continue;
                     }

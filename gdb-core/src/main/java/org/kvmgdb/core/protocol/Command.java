@@ -3,7 +3,7 @@ package org.kvmgdb.core.protocol;
 /**
  * A packet from gdb, parsed. Each family's records live with its parser ({@link MemoryPackets},
  * {@link RegisterPackets}, {@link BreakpointPackets}, {@link ResumePackets}, {@link ThreadPackets},
- * {@link QueryPackets}); the few single-letter commands without arguments are here.
+ * {@link QueryPackets}, {@link MonitorPackets}); the few single-letter commands without arguments are here.
  * {@link PacketParser#parse} never throws: bad input becomes {@link Malformed}, anything we do not
  * know becomes {@link Unknown} (which gets the empty reply).
  */
@@ -17,7 +17,8 @@ public sealed interface Command permits
         ThreadPackets.SetThread, ThreadPackets.ThreadAlive, ThreadPackets.CurrentThread,
         ThreadPackets.ThreadInfoFirst, ThreadPackets.ThreadInfoNext, ThreadPackets.ThreadExtraInfo,
         ThreadPackets.Attached,
-        QueryPackets.Supported, QueryPackets.XferRead, QueryPackets.StartNoAckMode {
+        QueryPackets.Supported, QueryPackets.XferRead, QueryPackets.StartNoAckMode,
+        MonitorPackets.Packet {
 
     /** {@code ?}: why the target is stopped. */
     record StopReason() implements Command {

@@ -34,6 +34,9 @@ public final class QueryPackets {
     public static Command parse(byte[] payload) {
         String text = PacketText.of(payload);
         String name = name(text);
+        if (MonitorPackets.isMonitorPacket(name)) {
+            return MonitorPackets.parse(text, name);
+        }
         switch (name) {
             case "qSupported":
                 return supported(text);

@@ -1,6 +1,7 @@
 package org.kvmgdb.core.protocol;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.StopEvent;
 
@@ -29,6 +30,18 @@ public final class Replies {
      * @param hwbreak whether gdb offered {@code hwbreak+}
      */
     public static String stop(StopEvent event, boolean swbreak, boolean hwbreak) {
+        return stop(event, swbreak, hwbreak, Map.of());
+    }
+
+    /**
+     * A stop reply with expedited registers: {@code T05thread:1;06:80ff...;07:00ff...;10:0010...;}.
+     * Each is {@code NN:VALUE;}, the register's number in hex and its bytes in target order, which gdb
+     * puts in its register cache for the stopped thread instead of asking for them with {@code g}.
+     * They are only sent with a {@code T} reply.
+     *
+     * @param expedited register number to value, in the order to send them
+     */
+    public static String stop(StopEvent event, boolean swbreak, boolean hwbreak, Map<Integer, byte[]> expedited) {
         if (event instanceof StopEvent.Exited e) {
             return "W" + exitStatus(e.status());
         }
@@ -38,6 +51,8 @@ public final class Replies {
         StopEvent.Signal s = (StopEvent.Signal) event;
         StringBuilder reply = new StringBuilder("T").append(Hex.byte2(s.signal()));
         reply.append("thread:").append(Hex.number(s.thread())).append(';');
+        expedited.forEach((regnum, value) -> reply.append(regnum < 0x100 ? Hex.byte2(regnum) : Hex.number(regnum))
+                .append(':').append(Hex.encode(value)).append(';'));
         StopEvent.Reason reason = s.reason();
         if (reason instanceof StopEvent.SoftwareBreak && swbreak) {
             reply.append("swbreak:;");

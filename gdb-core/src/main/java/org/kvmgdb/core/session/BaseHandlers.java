@@ -10,10 +10,11 @@ import org.kvmgdb.core.protocol.RegisterPackets.ReadRegisters;
 import org.kvmgdb.core.protocol.RegisterPackets.WriteRegister;
 import org.kvmgdb.core.protocol.RegisterPackets.WriteRegisters;
 import org.kvmgdb.core.protocol.Replies;
+import org.kvmgdb.core.target.PhysicalMemoryAccess;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
 
-/** {@code ? g G p P m M X D k}: the packets every stub serves. */
+/** {@code ? g G p P m M X D k}: the packets every stub serves; {@code m M X} in virtual or (QEMU's PhyMemMode) physical memory. */
 final class BaseHandlers {
     /**
      * The most bytes one {@code m} reply carries: twice that in hex must fit our packet size. gdb
@@ -42,7 +43,7 @@ final class BaseHandlers {
     private Outcome stopReason() {
         StopEvent stop = state.target.currentStop();
         state.stopped(stop);
-        return Outcome.reply(Replies.stop(stop, state.swbreak, state.hwbreak));
+        return Outcome.reply(state.stopReply(stop));
     }
 
     private Outcome writeRegisters(WriteRegisters c) throws TargetException {
@@ -79,7 +80,9 @@ final class BaseHandlers {
     private Outcome readMemory(ReadMemory c) throws TargetException {
         int length = Math.min(c.length(), MAX_READ);
         byte[] buffer = new byte[length];
-        int read = state.target.readMemory(state.generalThread(), c.address(), buffer, length);
+        int read = state.physicalMode
+                ? physical().readPhysicalMemory(c.address(), buffer, length)
+                : state.target.readMemory(state.generalThread(), c.address(), buffer, length);
         if (read == 0 && length > 0) {
             throw new TargetException(TargetException.EFAULT, "cannot read memory at 0x" + Long.toHexString(c.address()));
         }
@@ -88,9 +91,17 @@ final class BaseHandlers {
 
     private Outcome writeMemory(WriteMemory c) throws TargetException {
         // An empty X is gdb's probe for binary downloads: the answer is just OK.
-        if (c.data().length > 0) {
+        if (c.data().length > 0 && state.physicalMode) {
+            physical().writePhysicalMemory(c.address(), c.data());
+        } else if (c.data().length > 0) {
             state.target.writeMemory(state.generalThread(), c.address(), c.data());
         }
         return Outcome.reply(Replies.OK);
+    }
+
+    /** Physical mode is only ever switched on for a target that has physical memory. */
+    private PhysicalMemoryAccess physical() throws TargetException {
+        return state.target.physicalMemory().orElseThrow(
+                () -> new TargetException(TargetException.EINVAL, "this target has no physical memory access"));
     }
 }

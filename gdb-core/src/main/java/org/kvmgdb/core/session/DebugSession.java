@@ -67,6 +67,8 @@ public final class DebugSession implements AutoCloseable {
     private boolean noAck;
     private byte[] lastFrame;
     private boolean running;
+    /** When the current resume began, for {@code monitor stats}. */
+    private long resumedAt;
     /** The guest exited or was killed: nothing left to detach from. */
     private boolean gone;
 
@@ -80,6 +82,7 @@ public final class DebugSession implements AutoCloseable {
         new BreakpointHandlers(state).register(handlers);
         new ThreadHandlers(state).register(handlers);
         new FeatureHandlers(state).register(handlers);
+        new MonitorHandlers(state).register(handlers);
     }
 
     public String peer() {
@@ -230,6 +233,15 @@ public final class DebugSession implements AutoCloseable {
     }
 
     private End packet(byte[] payload) throws IOException {
+        long start = System.nanoTime();
+        try {
+            return serve(payload);
+        } finally {
+            state.statistics.packet(payload, System.nanoTime() - start);
+        }
+    }
+
+    private End serve(byte[] payload) throws IOException {
         Command command = PacketParser.parse(payload);
         Outcome outcome;
         try {
@@ -256,6 +268,10 @@ public final class DebugSession implements AutoCloseable {
     private End outcome(Outcome outcome) throws IOException {
         if (outcome instanceof Outcome.Reply r) {
             send(r.payload());
+        } else if (outcome instanceof Outcome.Packets p) {
+            for (byte[] payload : p.payloads()) {
+                send(payload);
+            }
         } else if (outcome instanceof Outcome.Resume r) {
             resume(r);
         } else if (outcome instanceof Outcome.StartNoAck) {
@@ -273,6 +289,7 @@ public final class DebugSession implements AutoCloseable {
 
     private void resume(Outcome.Resume r) throws IOException {
         running = true;
+        resumedAt = System.nanoTime();
         try {
             target.resume(r.request(), stop -> events.add(new SessionEvent.Stopped(stop)));
         } catch (TargetException e) {
@@ -291,9 +308,10 @@ public final class DebugSession implements AutoCloseable {
             return null;
         }
         running = false;
+        state.statistics.ran(System.nanoTime() - resumedAt);
         state.stopped(stop);
         gone = !(stop instanceof StopEvent.Signal);
-        send(Replies.ascii(Replies.stop(stop, state.swbreak, state.hwbreak)));
+        send(Replies.ascii(state.stopReply(stop)));
         while (!running && !deferred.isEmpty()) {
             End end = packet(deferred.poll());
             if (end != null) {

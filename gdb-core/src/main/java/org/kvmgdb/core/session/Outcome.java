@@ -1,5 +1,6 @@
 package org.kvmgdb.core.session;
 
+import java.util.List;
 import org.kvmgdb.core.protocol.Replies;
 import org.kvmgdb.core.target.ResumeRequest;
 
@@ -8,6 +9,13 @@ sealed interface Outcome {
 
     /** Send this reply payload. */
     record Reply(byte[] payload) implements Outcome {
+    }
+
+    /** Send these replies in order: console output ({@code O} packets) before the final one, as for {@code qRcmd}. */
+    record Packets(List<byte[]> payloads) implements Outcome {
+        public Packets {
+            payloads = List.copyOf(payloads);
+        }
     }
 
     /** Resume the target; the reply is the stop reply, sent when it stops. */

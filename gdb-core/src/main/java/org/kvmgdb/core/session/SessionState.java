@@ -1,6 +1,9 @@
 package org.kvmgdb.core.session;
 
 import java.util.List;
+import java.util.Map;
+import org.kvmgdb.core.monitor.SessionStatistics;
+import org.kvmgdb.core.protocol.Replies;
 import org.kvmgdb.core.protocol.ThreadPackets.ThreadId;
 import org.kvmgdb.core.target.DebugTarget;
 import org.kvmgdb.core.target.StopEvent;
@@ -9,6 +12,7 @@ import org.kvmgdb.core.target.TargetException;
 /** What the handlers share: the target, what gdb negotiated, the selected threads. Session thread only. */
 final class SessionState {
     final DebugTarget target;
+    final ExpeditedRegisters expedited;
 
     /** gdb said {@code swbreak+} / {@code hwbreak+}: it understands these stop reasons. */
     boolean swbreak;
@@ -21,8 +25,15 @@ final class SessionState {
     /** {@code Hc}: the thread legacy {@code c}/{@code s} act on; 0 when gdb said any or all. */
     int continueThread;
 
+    /** {@code Qqemu.PhyMemMode:1} or {@code monitor phys on}: {@code m M X} address guest-physical memory. */
+    boolean physicalMode;
+
+    /** Packets and time, for {@code monitor stats}. */
+    final SessionStatistics statistics = new SessionStatistics();
+
     SessionState(DebugTarget target) {
         this.target = target;
+        this.expedited = new ExpeditedRegisters(target);
         List<Integer> threads = target.threads();
         stopThread = threads.isEmpty() ? 1 : threads.get(0);
     }
@@ -33,6 +44,12 @@ final class SessionState {
             stopThread = s.thread();
             generalThread = s.thread();
         }
+    }
+
+    /** The stop reply for {@code event}, with the stopped thread's expedited registers in a {@code T}. */
+    String stopReply(StopEvent event) {
+        Map<Integer, byte[]> registers = event instanceof StopEvent.Signal s ? expedited.read(s.thread()) : Map.of();
+        return Replies.stop(event, swbreak, hwbreak, registers);
     }
 
     int generalThread() {

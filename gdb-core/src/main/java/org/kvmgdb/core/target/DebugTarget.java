@@ -1,6 +1,7 @@
 package org.kvmgdb.core.target;
 
 import java.util.List;
+import java.util.Optional;
 import org.kvmgdb.api.arch.TargetDescription;
 
 /**
@@ -90,6 +91,16 @@ public interface DebugTarget {
 
     /** {@code k}: end the guest. */
     void kill();
+
+    /** Guest-physical memory access, for {@code Qqemu.PhyMemMode} and {@code monitor phys}; none by default. */
+    default Optional<PhysicalMemoryAccess> physicalMemory() {
+        return Optional.empty();
+    }
+
+    /** What {@code monitor} commands inspect beyond this interface (vCPU states, architecture commands, counters); none by default. */
+    default Optional<TargetInspection> inspection() {
+        return Optional.empty();
+    }
 
     /** Called with the single event that ends a {@link #resume}. */
     @FunctionalInterface

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.kvmgdb.arch.x86.kvm.KvmXsave;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
@@ -127,6 +128,75 @@ class KvmTargetTest {
         assertEquals(entry + 1, rip(T1));
         assertEquals(rsp - 8, register(T1, "rsp"), "the push happened");
         assertEquals(trap(T1, PLAIN), target.currentStop());
+    }
+
+    @Test
+    void controlRegistersAreTheBootStateAndSystemAndVectorWritesReachTheGuest() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        // X86BootState: PG|AM|WP|NE|ET|MP|PE, the PML4 at 0x2000, PAE|OSFXSR|OSXMMEXCPT, LME|LMA.
+        assertEquals(0x8005_0033L, register(T1, "cr0"));
+        assertEquals(0x2000, register(T1, "cr3"));
+        assertEquals(0x620, register(T1, "cr4"));
+        assertEquals(0x500, register(T1, "efer"));
+
+        byte[] xmm1 = bytes(0x10, 16);
+        byte[] ymm1h = bytes(0x40, 16);
+        setRegister(T1, "cr2", 0xDEAD_0000L);
+        setRegister(T1, "cr8", 5);
+        setRegister(T1, "k_gs_base", 0xFFFF_8880_0000_1000L);
+        setRegister(T1, "fs_base", 0x7000);
+        target.writeRegister(T1, regnum("xmm1"), xmm1);
+        target.writeRegister(T1, regnum("ymm1h"), ymm1h);
+
+        // The vCPU runs an instruction: KVM loads the state into the CPU and saves it back.
+        assertEquals(trap(T1, PLAIN), step(T1));
+
+        assertEquals(0xDEAD_0000L, register(T1, "cr2"));
+        assertEquals(5, register(T1, "cr8"), "kvm_run.cr8 was set too: without an in-kernel APIC KVM_RUN loads CR8 from it");
+        assertEquals(0xFFFF_8880_0000_1000L, register(T1, "k_gs_base"));
+        assertEquals(0x7000, register(T1, "fs_base"));
+        assertArrayEquals(xmm1, target.readRegister(T1, regnum("xmm1")));
+        assertArrayEquals(ymm1h, target.readRegister(T1, regnum("ymm1h")));
+        // KVM's own XSAVE view: the CPU saved SSE and AVX state as in use (XSTATE_BV bits 1 and 2),
+        // with the values gdb wrote; a state still marked initial would have been zeros for the guest.
+        KvmXsave xsave = KvmXsave.read(vm.vcpus().get(0));
+        assertEquals(KvmXsave.XFEATURE_MASK_SSE | KvmXsave.XFEATURE_MASK_YMM,
+                xsave.xstateBv() & (KvmXsave.XFEATURE_MASK_SSE | KvmXsave.XFEATURE_MASK_YMM));
+        byte[] inXsave = new byte[16];
+        xsave.getBytes(160 + 16, inXsave, 0, 16); // fxregs_state.xmm_space[1]
+        assertArrayEquals(xmm1, inXsave);
+        xsave.getBytes(KvmXsave.ymmHigh(1), inXsave, 0, 16);
+        assertArrayEquals(ymm1h, inXsave);
+    }
+
+    @Test
+    void aControlRegisterValueKvmRefusesIsAnErrorAndChangesNothing() throws Exception {
+        attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
+        // Long mode with paging off is not a state KVM_SET_SREGS accepts (EFER.LMA without CR0.PG).
+        TargetException e = assertThrows(TargetException.class, () -> setRegister(T1, "cr0", 0x0005_0033L));
+        assertEquals(TargetException.EIO, e.errno());
+        assertEquals(0x8005_0033L, register(T1, "cr0"));
+        assertEquals(trap(T1, PLAIN), step(T1), "the vCPU still runs");
+    }
+
+    private int regnum(String name) {
+        return target.description().register(name).orElseThrow().regnum();
+    }
+
+    private void setRegister(int thread, String name, long value) throws TargetException {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (value >>> (8 * i));
+        }
+        target.writeRegister(thread, regnum(name), b);
+    }
+
+    private static byte[] bytes(int first, int length) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (first + i);
+        }
+        return b;
     }
 
     @Test
@@ -364,6 +434,13 @@ class KvmTargetTest {
     @Test
     void allStopHoldsEveryVcpuAndEachKeepsItsOwnState() throws Exception {
         attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
+        // First vCPU 1 alone runs into secondary(): on a loaded host its thread might otherwise not
+        // have run at all by the time vCPU 0 reaches add (correct all-stop, not this test's subject).
+        long secondaryEntry = TestGuest.address("secondary");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, secondaryEntry, 1);
+        assertEquals(trap(T2, new StopEvent.SoftwareBreak()),
+                resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null)));
+        target.removeBreakpoint(BreakpointType.SOFTWARE, secondaryEntry, 1);
         long add = TestGuest.address("add");
         long secondaryCount = TestGuest.address("secondary_count") + 8; // secondary_count[1]
         // vCPU 1 alone first, until it counts: on a busy host vCPU 0 could reach add() before vCPU 1's thread ran at all.

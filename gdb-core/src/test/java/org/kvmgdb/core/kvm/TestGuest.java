@@ -27,7 +27,7 @@ public final class TestGuest {
     /** add(1,11) + add(2,22) + add(3,33) + scale({3,4}, 3) = 66 + 21 = 87, so (87 << 1) | 1. */
     static final int EXIT_STATUS = (87 << 1) | 1;
     /** guest.c's modes. */
-    public static final int MODE_RUN = 0, MODE_SPIN = 1, MODE_HALT = 2;
+    public static final int MODE_RUN = 0, MODE_SPIN = 1, MODE_HALT = 2, MODE_INT3 = 3;
 
     private static Map<String, long[]> symbols;
 

@@ -3,6 +3,8 @@ package org.kvmgdb.core.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.StopEvent;
@@ -41,6 +43,20 @@ class RepliesTest {
         // The guest ABI's exit status (v << 1) | 1 can need more than two digits.
         assertEquals("W1ff", Replies.stop(new StopEvent.Exited(0x1ff), true, true));
         assertEquals("X09", Replies.stop(new StopEvent.Terminated(9), true, true));
+    }
+
+    @Test
+    void expeditedRegistersFollowTheThreadAsNumberColonTargetOrderBytes() {
+        Map<Integer, byte[]> registers = new LinkedHashMap<>();
+        registers.put(6, new byte[] {0x40, (byte) 0xff, 0x7f, 0, 0, 0, 0, 0});
+        registers.put(0x10, new byte[] {0, 0x10, 0x10, 0, 0, 0, 0, 0});
+        registers.put(0x123, new byte[] {1, 2});
+        StopEvent sw = signal(1, StopEvent.SIGTRAP, new StopEvent.SoftwareBreak());
+        assertEquals("T05thread:1;06:40ff7f0000000000;10:0010100000000000;123:0102;swbreak:;",
+                Replies.stop(sw, true, true, registers));
+        // Only a T reply carries them.
+        assertEquals("W03", Replies.stop(new StopEvent.Exited(3), true, true, registers));
+        assertEquals("X09", Replies.stop(new StopEvent.Terminated(9), true, true, registers));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.kvmgdb.core.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.kvmgdb.core.testing.TestDescriptions.smallExpedited;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,12 +75,13 @@ class GdbServerTest {
             assertFalse(served.server.sessionActive());
             try (RspClient second = served.connect()) {
                 // The guest the first debugger left running is stopped for the second.
-                assertEquals("T02thread:1;", second.request("?"));
+                String stop = second.request("?");
                 assertTrue(served.target.stopped());
                 assertEquals(2, served.target.attachCount());
                 long pc = served.target.pc(1);
+                assertEquals("T02thread:1;" + smallExpedited(0, pc), stop);
                 second.post("s");
-                assertEquals("T05thread:1;", second.awaitReply());
+                assertEquals("T05thread:1;" + smallExpedited(0, pc + 4), second.awaitReply());
                 assertEquals(pc + 4, served.target.pc(1));
             }
             assertEquals(DebugSession.End.DISCONNECTED, served.awaitSessionEnd());

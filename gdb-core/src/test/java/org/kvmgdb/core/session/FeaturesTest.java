@@ -1,6 +1,7 @@
 package org.kvmgdb.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.kvmgdb.core.testing.TestDescriptions.smallExpedited;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -31,11 +32,11 @@ class FeaturesTest {
     @Test
     void breakpointStopReasonsFollowWhatGdbOffered() throws Exception {
         // gdb that offers neither: a breakpoint stop is a plain SIGTRAP.
-        assertEquals("T05thread:1;", stopAtBreakpoint("qSupported:multiprocess+", 0));
-        assertEquals("T05thread:1;", stopAtBreakpoint("qSupported:swbreak-;hwbreak+", 0));
-        assertEquals("T05thread:1;swbreak:;", stopAtBreakpoint("qSupported:swbreak+", 0));
-        assertEquals("T05thread:1;hwbreak:;", stopAtBreakpoint("qSupported:hwbreak+", 1));
-        assertEquals("T05thread:1;", stopAtBreakpoint("qSupported:swbreak+", 1));
+        assertEquals("T05thread:1;" + smallExpedited(0, 0x108), stopAtBreakpoint("qSupported:multiprocess+", 0));
+        assertEquals("T05thread:1;" + smallExpedited(0, 0x108), stopAtBreakpoint("qSupported:swbreak-;hwbreak+", 0));
+        assertEquals("T05thread:1;" + smallExpedited(0, 0x108) + "swbreak:;", stopAtBreakpoint("qSupported:swbreak+", 0));
+        assertEquals("T05thread:1;" + smallExpedited(0, 0x108) + "hwbreak:;", stopAtBreakpoint("qSupported:hwbreak+", 1));
+        assertEquals("T05thread:1;" + smallExpedited(0, 0x108), stopAtBreakpoint("qSupported:swbreak+", 1));
     }
 
     private static String stopAtBreakpoint(String qSupported, int type) throws Exception {

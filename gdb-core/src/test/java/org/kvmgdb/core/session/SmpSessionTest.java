@@ -2,6 +2,7 @@ package org.kvmgdb.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.kvmgdb.core.testing.TestDescriptions.smallExpedited;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class SmpSessionTest {
         try (ServedTarget served = new ServedTarget(target(1).build()); RspClient gdb = served.connect()) {
             String first = gdb.request("qXfer:threads:read::0,20");
             gdb.post("s");
-            assertEquals("T05thread:1;", gdb.awaitReply());
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1004), gdb.awaitReply());
             // The pc moved, but a read that goes on from offset 0x20 belongs to the document begun before.
             String rest = gdb.request("qXfer:threads:read::20,fff");
             assertEquals("<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"1\" name=\"cpu 0\">stopped at 0x1000</thread>\n</threads>\n",
@@ -69,13 +70,14 @@ class SmpSessionTest {
             // set scheduler-locking on: gdb names the current thread only; the others stay stopped.
             gdb.post("vCont;c:2");
             gdb.sendRaw(new byte[] {0x03});
-            assertEquals("T02thread:2;", gdb.awaitReply(), "the interrupt names a thread that ran");
+            String stop = gdb.awaitReply();
+            assertEquals("T02thread:2;" + smallExpedited(0, served.target.pc(2)), stop, "the interrupt names a thread that ran");
             assertEquals(new ResumeRequest(Map.of(2, new ResumeRequest.Continue(0)), null), served.target.resumes().get(0));
             assertEquals(0x1000, served.target.pc(1), "thread 1 never ran");
             assertTrue(served.target.pc(2) >= 0x1000);
 
             gdb.post("vCont;s:1");
-            assertEquals("T05thread:1;", gdb.awaitReply());
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1004), gdb.awaitReply());
             assertEquals(0x1004, served.target.pc(1));
         }
     }
@@ -100,7 +102,7 @@ class SmpSessionTest {
             assertEquals("vCont;c;C;s;S;r", gdb.request("vCont?"));
             // next over [0x1000, 0x1010) on thread 1 while thread 2 stays (scheduler-locking step).
             gdb.post("vCont;r1000,1010:1");
-            assertEquals("T05thread:1;", gdb.awaitReply());
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1010), gdb.awaitReply());
             assertEquals(new ResumeRequest(Map.of(1, new ResumeRequest.RangeStep(0x1000, 0x1010)), null),
                     served.target.resumes().get(0));
             assertEquals(0x1010, served.target.pc(1), "stopped at the first pc outside the range");
@@ -109,7 +111,7 @@ class SmpSessionTest {
 
             // gdb's next with scheduler-locking off: the others continue meanwhile.
             gdb.post("vCont;r1010,1018:1;c");
-            assertEquals("T05thread:1;", gdb.awaitReply());
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1018), gdb.awaitReply());
             assertEquals(new ResumeRequest(Map.of(1, new ResumeRequest.RangeStep(0x1010, 0x1018)), new ResumeRequest.Continue(0)),
                     served.target.resumes().get(1));
         }

@@ -1,6 +1,7 @@
 package org.kvmgdb.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.kvmgdb.core.testing.TestDescriptions.smallExpedited;
 
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.core.protocol.Hex;
@@ -54,7 +55,7 @@ class ThreadsTest {
         MemoryTarget target = MemoryTarget.builder(TestDescriptions.small(), "pc").threads(2).build();
         try (ServedTarget served = new ServedTarget(target); RspClient gdb = served.connect()) {
             gdb.request("qSupported:swbreak+");
-            assertEquals("T05thread:1;", gdb.request("?"));
+            assertEquals("T05thread:1;" + smallExpedited(0, 0), gdb.request("?"));
         }
     }
 }

@@ -30,6 +30,22 @@ public final class TestDescriptions {
     }
 
     /**
+     * What a stop reply expedites for {@link #small()}: {@code sp} (regnum 2) and {@code pc} (regnum
+     * 3), the only {@code data_ptr} named like a stack pointer and the {@code code_ptr}, little-endian.
+     */
+    public static String smallExpedited(long sp, long pc) {
+        return "02:" + le64(sp) + ";03:" + le64(pc) + ";";
+    }
+
+    private static String le64(long v) {
+        StringBuilder hex = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            hex.append(String.format("%02x", (v >>> (8 * i)) & 0xFF));
+        }
+        return hex.toString();
+    }
+
+    /**
      * Just enough x86-64 for a real gdb to accept the target ({@code org.gnu.gdb.i386.core} and
      * {@code .sse} with GDB's register names, sizes and order); simplified types. The real table is
      * gdb-arch-x86's business; this one only lets gdb-core test the session against real gdb.

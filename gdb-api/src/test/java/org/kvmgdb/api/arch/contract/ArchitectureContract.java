@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.Feature;
+import org.kvmgdb.api.arch.MonitorCommand;
 import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.RegisterDescriptor;
 import org.kvmgdb.api.arch.TargetDescription;
@@ -137,6 +138,19 @@ public abstract class ArchitectureContract {
         assertTrue(provider().id().matches("[a-z0-9][a-z0-9_-]*"), "id usable with -Dkvmgdb.arch=: " + provider().id());
         assertTrue(provider().elfMachine() > 0 && provider().elfMachine() <= 0xFFFF, "e_machine is a 16-bit ELF value: " + provider().elfMachine());
         assertNotNull(description().architecture(), "<architecture> is what tells gdb which gdbarch to use");
+    }
+
+    /** {@code monitor} matches commands by their words and lists them in {@code monitor help}. */
+    @Test
+    void monitorCommandsHaveDistinctNamesOfWordsAndHelp() {
+        Set<String> names = new HashSet<>();
+        for (MonitorCommand c : provider().monitorCommands()) {
+            assertTrue(c.name().matches("[a-z0-9_-]+( [a-z0-9_-]+)*"), "lowercase words, one space apart: '" + c.name() + "'");
+            assertTrue(names.add(c.name()), "two monitor commands named " + c.name());
+            assertFalse(c.help().isBlank(), c.name() + " needs help text");
+            assertFalse(c.help().contains("\n"), c.name() + ": help is one line");
+            assertNotNull(c.usage(), c.name());
+        }
     }
 
     // ---------------------------------------------------------------- target.xml

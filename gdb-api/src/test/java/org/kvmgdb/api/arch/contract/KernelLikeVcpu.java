@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
 import org.kvmgdb.api.hypervisor.HypervisorException;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.api.hypervisor.VmHandle;
@@ -20,7 +21,9 @@ import org.kvmgdb.api.hypervisor.VmHandle;
  *
  * <p>Like the kernel it copies exactly the size the request or ONE_REG id encodes, and fails with
  * an errno on what KVM would refuse: an unknown request (ENOTTY) or a buffer smaller than the
- * encoded size (EFAULT, where the kernel would read or write past the user's buffer).
+ * encoded size (EFAULT, where the kernel would read or write past the user's buffer). A request whose
+ * struct ends in a flexible array (x86's KVM_GET_MSRS, say) encodes only its header's size; a test
+ * gives such a request a {@link #handle handler} that acts as the kernel does.
  */
 public final class KernelLikeVcpu implements VcpuHandle {
     /** errno values (include/uapi/asm-generic/errno-base.h). */
@@ -36,6 +39,7 @@ public final class KernelLikeVcpu implements VcpuHandle {
 
     private final int index;
     private final Map<Long, Long> getForSet = new HashMap<>();
+    private final Map<Long, ToIntFunction<ByteBuffer>> handlers = new HashMap<>();
     private final Map<Long, byte[]> structs = new HashMap<>();
     private final Map<Long, byte[]> oneRegs = new HashMap<>();
     private final List<Call> calls = new ArrayList<>();
@@ -48,6 +52,16 @@ public final class KernelLikeVcpu implements VcpuHandle {
     /** Declares a struct ioctl pair such as KVM_SET_REGS/KVM_GET_REGS: the GET returns what the SET stored. */
     public KernelLikeVcpu pair(long setRequest, long getRequest) {
         getForSet.put(setRequest, getRequest);
+        return this;
+    }
+
+    /**
+     * Serves {@code request} with {@code handler}, which gets the whole argument buffer and returns
+     * the ioctl's result (KVM_GET_MSRS returns how many entries it read). The call is recorded with
+     * the buffer's bytes after the handler ran.
+     */
+    public KernelLikeVcpu handle(long request, ToIntFunction<ByteBuffer> handler) {
+        handlers.put(request, handler);
         return this;
     }
 
@@ -100,6 +114,12 @@ public final class KernelLikeVcpu implements VcpuHandle {
     public int ioctl(long request, ByteBuffer arg) {
         int size = (int) ((request >>> 16) & 0x3FFF);
         requireCapacity(arg, size, "ioctl " + Long.toHexString(request));
+        ToIntFunction<ByteBuffer> handler = handlers.get(request);
+        if (handler != null) {
+            int result = handler.applyAsInt(arg.duplicate().order(ByteOrder.LITTLE_ENDIAN).clear());
+            calls.add(new Call("ioctl", request, copyOut(arg, arg.capacity())));
+            return result;
+        }
         Long get = getForSet.get(request);
         if (get != null) {
             byte[] bytes = copyOut(arg, size);

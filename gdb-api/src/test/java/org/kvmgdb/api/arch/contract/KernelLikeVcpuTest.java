@@ -41,6 +41,24 @@ class KernelLikeVcpuTest {
     }
 
     @Test
+    void aHandledRequestGetsTheWholeBufferAndItsResultIsTheIoctls() {
+        // x86's KVM_GET_MSRS: _IOWR(KVMIO, 0x88, struct kvm_msrs) encodes only the 8-byte header;
+        // the entries follow it in the same buffer.
+        long getMsrs = Ioctls.iowr(Ioctls.KVMIO, 0x88, 8);
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0).handle(getMsrs, b -> {
+            b.putLong(16, 0xABCDL);
+            return b.getInt(0);
+        });
+        ByteBuffer msrs = VcpuHandle.buffer(24);
+        msrs.putInt(0, 1);
+        assertEquals(1, vcpu.ioctl(getMsrs, msrs));
+        assertEquals(0xABCDL, msrs.getLong(16));
+        assertEquals(24, vcpu.calls().get(0).bytes().length, "recorded with the entries, as they came back");
+        assertEquals(KernelLikeVcpu.EFAULT,
+                assertThrows(HypervisorException.class, () -> vcpu.ioctl(getMsrs, VcpuHandle.buffer(4))).errno());
+    }
+
+    @Test
     void oneRegValuesHaveTheSizeTheirIdEncodes() {
         KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
         long u32 = 0x60200000001000d4L;

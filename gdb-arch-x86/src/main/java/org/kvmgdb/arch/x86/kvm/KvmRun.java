@@ -4,7 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * The parts of {@code struct kvm_run} (include/uapi/linux/kvm.h, x86-64 layout) that debug-exit
- * classification reads, as absolute offsets into the vCPU's mmap-ed {@code kvm_run}.
+ * classification reads and the CR8 a register write sets, as absolute offsets into the vCPU's
+ * mmap-ed {@code kvm_run}.
  */
 public final class KvmRun {
     private KvmRun() {
@@ -13,6 +14,9 @@ public final class KvmRun {
     // __u8 request_interrupt_window; __u8 immediate_exit; __u8 padding1[6];   at 0
     // __u32 exit_reason;
     public static final int EXIT_REASON = 8;
+    // __u8 ready_for_interrupt_injection; __u8 if_flag; __u16 flags;   at 12
+    // __u64 cr8;  in: what KVM_RUN loads into CR8 when there is no in-kernel local APIC; out: CR8
+    public static final int CR8 = 16;
     // the exit union starts at 32 (after ready_for_interrupt_injection, if_flag, flags, cr8, apic_base)
     public static final int UNION = 32;
 

@@ -10,6 +10,7 @@ import org.kvmgdb.api.hypervisor.HypervisorException;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.api.hypervisor.VmHandle;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
+import org.kvmgdb.arch.x86.kvm.KvmMsrs;
 
 /**
  * A vCPU that records every ioctl with the exact bytes the kernel would have received, and models
@@ -29,15 +30,18 @@ public final class FakeVcpu implements VcpuHandle {
             KvmIoctls.KVM_SET_SREGS, KvmIoctls.KVM_GET_SREGS,
             KvmIoctls.KVM_SET_FPU, KvmIoctls.KVM_GET_FPU,
             KvmIoctls.KVM_SET_VCPU_EVENTS, KvmIoctls.KVM_GET_VCPU_EVENTS,
-            KvmIoctls.KVM_SET_DEBUGREGS, KvmIoctls.KVM_GET_DEBUGREGS);
+            KvmIoctls.KVM_SET_DEBUGREGS, KvmIoctls.KVM_GET_DEBUGREGS,
+            KvmIoctls.KVM_SET_XSAVE, KvmIoctls.KVM_GET_XSAVE);
     private static final Map<Long, Integer> GET_SIZES = Map.of(
             KvmIoctls.KVM_GET_REGS, 144, KvmIoctls.KVM_GET_SREGS, 312, KvmIoctls.KVM_GET_FPU, 416,
-            KvmIoctls.KVM_GET_VCPU_EVENTS, 64, KvmIoctls.KVM_GET_DEBUGREGS, 128);
+            KvmIoctls.KVM_GET_VCPU_EVENTS, 64, KvmIoctls.KVM_GET_DEBUGREGS, 128, KvmIoctls.KVM_GET_XSAVE, 4096);
 
     private final int index;
     private final VmHandle vm;
     private final Map<Long, byte[]> state = new HashMap<>();
     private final List<Call> calls = new ArrayList<>();
+    /** The MSRs KVM_GET/SET_MSRS reach: MSR_KERNEL_GS_BASE, which the register access uses. */
+    private final FakeMsrs msrs = new FakeMsrs(KvmMsrs.MSR_KERNEL_GS_BASE);
     private final ByteBuffer kvmRun = VcpuHandle.buffer(4096);
 
     public FakeVcpu(int index, VmHandle vm) {
@@ -62,6 +66,11 @@ public final class FakeVcpu implements VcpuHandle {
     /** What KVM_GET_x would answer now. */
     public byte[] kernelState(long getRequest) {
         return state.getOrDefault(getRequest, new byte[GET_SIZES.get(getRequest)]).clone();
+    }
+
+    /** The vCPU's MSRs, as KVM_GET_MSRS would report them. */
+    public FakeMsrs msrs() {
+        return msrs;
     }
 
     public List<Call> calls() {
@@ -97,6 +106,12 @@ public final class FakeVcpu implements VcpuHandle {
         }
         byte[] in = copy(arg);
         calls.add(new Call(request, in));
+        if (request == KvmIoctls.KVM_GET_MSRS) {
+            return msrs.get(arg);
+        }
+        if (request == KvmIoctls.KVM_SET_MSRS) {
+            return msrs.set(arg);
+        }
         if (GET_SIZES.containsKey(request)) {
             if (arg.capacity() != GET_SIZES.get(request)) {
                 throw new HypervisorException(KvmIoctls.name(request) + " with a " + arg.capacity() + "-byte buffer", 14);

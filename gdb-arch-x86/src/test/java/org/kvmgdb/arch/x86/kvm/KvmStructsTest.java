@@ -37,6 +37,10 @@ class KvmStructsTest {
         assertEquals(0x4040aea0L, KvmIoctls.KVM_SET_VCPU_EVENTS);
         assertEquals(0x8080aea1L, KvmIoctls.KVM_GET_DEBUGREGS);
         assertEquals(0x4080aea2L, KvmIoctls.KVM_SET_DEBUGREGS);
+        assertEquals(0xc008ae88L, KvmIoctls.KVM_GET_MSRS);
+        assertEquals(0x4008ae89L, KvmIoctls.KVM_SET_MSRS);
+        assertEquals(0x9000aea4L, KvmIoctls.KVM_GET_XSAVE);
+        assertEquals(0x5000aea5L, KvmIoctls.KVM_SET_XSAVE);
     }
 
     @Test
@@ -48,6 +52,10 @@ class KvmStructsTest {
         assertEquals(64, new KvmVcpuEvents().buffer().capacity());
         assertEquals(128, new KvmDebugRegs().buffer().capacity());
         assertEquals(8 + 3 * 40, new KvmCpuid2(3).buffer().capacity());
+        // sizeof(struct kvm_msrs) = 8, sizeof(struct kvm_msr_entry) = 16 with data at 8
+        assertEquals(8 + 2 * 16, new KvmMsrs(1, 2).buffer().capacity());
+        assertEquals(8, KvmMsrs.DATA);
+        assertEquals(4096, new KvmXsave().buffer().capacity());
     }
 
     @Test
