@@ -10,6 +10,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.kvmgdb.api.transport.Connection;
+import org.kvmgdb.core.protocol.BreakpointPackets;
 import org.kvmgdb.core.protocol.Command;
 import org.kvmgdb.core.protocol.Framing;
 import org.kvmgdb.core.protocol.PacketDecoder;
@@ -255,7 +256,13 @@ public final class DebugSession implements AutoCloseable {
                 outcome = handlers.dispatch(command);
             }
         } catch (TargetException e) {
-            Logger.debug("{}: {} (errno {})", command.getClass().getSimpleName(), e.getMessage(), e.errno());
+            if (command instanceof BreakpointPackets.InsertBreakpoint) {
+                // gdb turns any refusal into "You may have requested too many hardware breakpoints/watchpoints";
+                // the real reason (e.g. read watchpoints need debug registers) must reach the user somewhere.
+                Logger.warn("cannot insert {}: {}", command, e.getMessage());
+            } else {
+                Logger.debug("{}: {} (errno {})", command.getClass().getSimpleName(), e.getMessage(), e.errno());
+            }
             outcome = Outcome.reply(Replies.error(e.errno()));
         } catch (RuntimeException e) {
             // A bug in a handler or the target is answered like an I/O error; the session goes on.
