@@ -77,6 +77,8 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
     private final List<HardwareSlot> hardwareBreakpoints = new ArrayList<>();
     /** Breakpoint hits that lost the race to report; told on the next resume of their vCPU. */
     private final Map<VcpuRunner, DebugStop> pendingStops = new HashMap<>();
+    /** Stepped watchpoint hits that lost the race to report, by the vCPU that wrote; told on its next resume. */
+    private final Map<VcpuRunner, Watchpoints.Watch> pendingWatches = new HashMap<>();
     /** The pc of the breakpoint hit each vCPU last reported, until it runs again: where it may step off. */
     private final Map<VcpuRunner, Long> reportedHits = new HashMap<>();
     private StopEvent currentStop;
@@ -201,6 +203,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             watchpoints.clear();
             armed = null;
             pendingStops.clear();
+            pendingWatches.clear();
             reportedHits.clear();
             attached = false;
             // Debug state OFF is applied by each vCPU thread before it runs again.
@@ -368,6 +371,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             if (registers.programCounter(runner.vcpu()) != pcBefore) {
                 runner.clearHalted();
                 pendingStops.remove(runner);
+                pendingWatches.remove(runner); // like a kept breakpoint hit: it no longer stands where it wrote
                 reportedHits.remove(runner);
             }
         } catch (HypervisorException | IllegalArgumentException e) {
@@ -718,6 +722,17 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
                         r.event = signalFor(runner, kept);
                     }
                 }
+                for (VcpuRunner runner : resumed) {
+                    Watchpoints.Watch wrote = pendingWatches.get(runner);
+                    if (wrote == null || r.event != null) {
+                        continue;
+                    }
+                    pendingWatches.remove(runner);
+                    if (watchpoints.holds(wrote)) {
+                        // The vCPU has not run since its write: it still stands right after the instruction.
+                        r.event = watchHit(runner, wrote);
+                    }
+                }
                 if (r.event == null && (!softwareBreakpoints.isEmpty() || !hardwareBreakpoints.isEmpty())) {
                     for (VcpuRunner runner : resumed) {
                         long pc = programCounter(runner);
@@ -870,12 +885,14 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
             candidate = signalFor(runner, stop);
         } else if (outcome instanceof Outcome.Watched) {
-            if (r.event != null) {
-                return; // the bytes stay changed: the next round's first step reports them
-            }
+            // The change is this vCPU's and already taken as seen (Watchpoints.Armed#afterStep): told
+            // now, or on this vCPU's next resume when another stop is being reported.
             Watchpoints.Watch watch = ((Outcome.Watched) outcome).watch();
-            seen(watch);
-            candidate = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Watch(watch.type, watch.address));
+            if (r.event != null) {
+                pendingWatches.put(runner, watch);
+                return;
+            }
+            candidate = watchHit(runner, watch);
         } else if (outcome instanceof Outcome.Ended) {
             VmExit exit = ((Outcome.Ended) outcome).exit();
             vm.end(exit);
@@ -885,6 +902,10 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             r.event = candidate;
             kickAll();
         }
+    }
+
+    private static StopEvent watchHit(VcpuRunner runner, Watchpoints.Watch watch) {
+        return new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Watch(watch.type, watch.address));
     }
 
     /** Lets a vCPU whose stop gdb need not hear about run on with the round's action, unless the round is over. */

@@ -17,7 +17,10 @@ sealed interface Outcome permits Outcome.Kicked, Outcome.Halted, Outcome.Debug, 
     record Debug(DebugStop stop) implements Outcome {
     }
 
-    /** A stepped watchpoint's bytes changed in the instruction that ended at {@code pc}. */
+    /**
+     * This vCPU changed a stepped watchpoint's bytes in the instruction that ended at {@code pc}
+     * (-1 when a signal ended that {@code KVM_RUN} before the step reported its pc).
+     */
     record Watched(Watchpoints.Watch watch, long pc) implements Outcome {
     }
 

@@ -77,6 +77,8 @@ final class VcpuRunner {
     private GuestDebug.Unmask unmask;
     private ByteBuffer kickSet;
     private final ByteBuffer zeroTimeout = ByteBuffer.allocateDirect(LibC.TIMESPEC_SIZE);
+    /** A stepped watch whose bytes this vCPU changed in the current run, not yet reported ({@link #enter}). */
+    private Watchpoints.Watch written;
     private volatile Entry entry = Vcpu::enter;
 
     VcpuRunner(Vm vm, Vcpu vcpu, Devices devices) {
@@ -261,6 +263,7 @@ final class VcpuRunner {
 
     private Outcome runGuest(Work w) {
         ByteBuffer run = vcpu.run();
+        written = null;
         while (true) {
             synchronized (lock) {
                 if (halted) {
@@ -275,10 +278,11 @@ final class VcpuRunner {
             }
             if (stopRequested) {
                 drainKicks();
-                return new Outcome.Kicked();
+                // A change made by an instruction that a signal ended the KVM_RUN of is still this vCPU's.
+                return written != null ? new Outcome.Watched(written, -1) : new Outcome.Kicked();
             }
             maskInterrupts(w);
-            if (!entry.enter(vcpu)) {
+            if (!enter(w)) {
                 unmaskInterrupts(); // EINTR: KVM finished any pending I/O before it returned
                 drainKicks(); // interrupted: loop to see whether someone wants us stopped
                 continue;
@@ -316,9 +320,8 @@ final class VcpuRunner {
                 Optional<DebugStop> stop = w.classifier().classify(vcpu, reason, vcpu.kvmRun());
                 if (stop.isPresent()) {
                     if (w.watches() != null && stop.get().kind() == DebugStop.Kind.SINGLE_STEP) {
-                        Watchpoints.Watch changed = w.watches().afterStep();
-                        if (changed != null) {
-                            return new Outcome.Watched(changed, stop.get().pc());
+                        if (written != null) {
+                            return new Outcome.Watched(written, stop.get().pc());
                         }
                         if (!w.stepping() && !stopRequested) {
                             continue; // a continue that single-steps only for the watchpoints
@@ -331,6 +334,32 @@ final class VcpuRunner {
                 }
             }
             return new Outcome.Ended(failure(reason, run));
+        }
+    }
+
+    /**
+     * {@code KVM_RUN}. While stepped watchpoints are armed, a single step and the compare after it
+     * hold the round's {@link Watchpoints.Armed#stepping} lock: no other vCPU executes in between,
+     * so a change of the watched bytes is this vCPU's, and is kept in {@link #written} to report.
+     * Lock-free when nothing is watched or the vCPU is not single-stepping (it could not be
+     * attributed then, and a free-running KVM_RUN must not hold up the others).
+     */
+    private boolean enter(Work w) {
+        Watchpoints.Armed armed = w.watches();
+        if (armed == null || !w.control().singleStep()) {
+            return entry.enter(vcpu);
+        }
+        armed.stepping.lock();
+        try {
+            boolean entered = entry.enter(vcpu);
+            // Compared even after EINTR: KVM completes a pending port input (which may store to RAM) before it returns.
+            Watchpoints.Watch changed = armed.afterStep();
+            if (changed != null && written == null) {
+                written = changed;
+            }
+            return entered;
+        } finally {
+            armed.stepping.unlock();
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.HardwareSlot;
@@ -24,15 +25,17 @@ import org.tinylog.Logger;
  *     reported (gdb itself reasons the same way for {@code rwatch}); the vCPU simply goes on.</li>
  * <li><b>stepped</b>, where data breakpoints never fire (PVM, KVM-HERE.md) or the slots are taken:
  *     every resumed vCPU single-steps in its own thread and compares the watched bytes with what
- *     gdb last saw after each instruction ({@link Armed}); a change ends the round as a write
- *     watchpoint hit, after the instruction that made it, as a debug register would. Only write
+ *     was last seen after each instruction ({@link Armed}); a change ends the round as a write
+ *     watchpoint hit, after the instruction that made it, as a debug register would. The vCPUs'
+ *     steps take turns while a watch is stepped, so the hit is told on the vCPU that wrote. Only write
  *     watchpoints can be stepped: telling a read needs the instruction's memory operands, which the
  *     stub does not decode, so {@code Z3}/{@code Z4} are refused with an error in this mode.</li>
  * </ul>
  * The watched bytes are read straight from guest RAM through views made when the round starts
  * (one page-table walk per page per resume), so a step costs one {@code KVM_RUN} and a compare.
  *
- * <p>Guarded by the target's lock; an {@link Armed} is fixed for its round and read by the vCPU threads.
+ * <p>Guarded by the target's lock; an {@link Armed} lives for one round and is shared by its vCPU
+ * threads, which update {@link Watch#seen} only under {@link Armed#stepping}, while the round runs.
  */
 final class Watchpoints {
     /** Translates a virtual address to guest-physical, or -1 when it is not mapped. */
@@ -121,10 +124,19 @@ final class Watchpoints {
 
     /**
      * What the vCPU threads check after each single step of a round: the stepped watches and the
-     * bytes gdb last saw, fixed for the round; {@link #steps()} counts the checks, for the log.
+     * bytes last seen, shared by every vCPU of the round; {@link #steps()} counts the checks, for the log.
+     *
+     * <p>A vCPU takes {@link #stepping} for one single step and the compare after it
+     * ({@link #afterStep}), so no other vCPU executes anything in between: when the bytes differ,
+     * the vCPU holding the lock made the change, and the snapshot moves on with it, so no other
+     * vCPU claims the same change. Fair, so a vCPU going straight back for its next step cannot
+     * starve the others; with one vCPU it is never contended.
      */
     static final class Armed {
+        /** Held across one vCPU's single step and its {@link #afterStep}. */
+        final ReentrantLock stepping = new ReentrantLock(true);
         private final Watch[] watches;
+        /** Guarded by {@link #stepping}: the bytes as of the last step; a claimed change updates it. */
         private final byte[][] seen;
         private final LongAdder steps = new LongAdder();
 
@@ -136,15 +148,28 @@ final class Watchpoints {
             }
         }
 
-        /** After one instruction: the first stepped watch whose bytes changed, or null. */
+        /**
+         * After one instruction, {@link #stepping} held by the vCPU that executed it: the first
+         * stepped watch whose bytes changed, or null. Every changed watch takes its new bytes as
+         * seen, here and for gdb ({@link Watch#seen}): the change is this vCPU's, told once.
+         */
         Watch afterStep() {
             steps.increment();
+            Watch first = null;
             for (int i = 0; i < watches.length; i++) {
                 if (differs(watches[i], seen[i])) {
-                    return watches[i];
+                    byte[] now = watches[i].current();
+                    if (now == null) {
+                        continue;
+                    }
+                    seen[i] = now;
+                    watches[i].seen = now.clone();
+                    if (first == null) {
+                        first = watches[i];
+                    }
                 }
             }
-            return null;
+            return first;
         }
 
         private static boolean differs(Watch w, byte[] expected) {
@@ -258,6 +283,11 @@ final class Watchpoints {
 
     void clear() {
         watches.clear();
+    }
+
+    /** Whether {@code w} is still inserted (gdb has not removed it since it was hit). */
+    boolean holds(Watch w) {
+        return watches.contains(w);
     }
 
     boolean isEmpty() {

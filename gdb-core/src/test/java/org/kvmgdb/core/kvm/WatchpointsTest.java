@@ -133,6 +133,26 @@ class WatchpointsTest {
         assertEquals(4, armed.steps(), "every check counts as a step");
     }
 
+    /** One vCPU's step claims a change (KvmWatchpointSmpTest): the vCPUs stepping after it, and the next round, do not see it again. */
+    @Test
+    void aChangeIsToldOnceAndTheNextRoundStartsFromIt() throws TargetException {
+        Watchpoints w = new Watchpoints(X86, () -> false);
+        w.insert(BreakpointType.WRITE_WATCHPOINT, 0x1000, 4, List.of(), IDENTITY, ram);
+        w.insert(BreakpointType.WRITE_WATCHPOINT, 0x1010, 4, List.of(), IDENTITY, ram);
+        Watchpoints.Armed armed = w.arm(IDENTITY, ram);
+
+        ram.write(0x1001, new byte[] {5}, 0, 1);
+        ram.write(0x1012, new byte[] {6}, 0, 1); // one instruction changed both watches
+        Watchpoints.Watch changed = armed.afterStep();
+        assertNotNull(changed);
+        assertEquals(0x1000, changed.address, "the first of them is told");
+        assertNull(armed.afterStep(), "the next vCPU to step made no change");
+        assertNull(w.arm(IDENTITY, ram).afterStep(), "nor is it found again in the next round");
+
+        ram.write(0x1013, new byte[] {7}, 0, 1);
+        assertEquals(0x1010, w.arm(IDENTITY, ram).afterStep().address, "a later change is told");
+    }
+
     @Test
     void aWatchAcrossAPageBoundaryIsComparedOnBothPages() throws TargetException {
         // Two virtual pages mapped to physical pages far apart: 0x3000 -> 0x8000, 0x4000 -> 0x2000.
