@@ -10,12 +10,23 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.kvmgdb.api.arch.AddressTranslator;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.BootState;
+import org.kvmgdb.api.arch.GuestDebug;
+import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.arch.TargetDescription;
+import org.kvmgdb.api.hypervisor.HypervisorException;
+import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.arch.x86.kvm.KvmXsave;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.ResumeRequest;
@@ -219,6 +230,88 @@ class KvmTargetTest {
         assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
         assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
         assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), target.currentStop());
+    }
+
+    /**
+     * The x86 plugin, except that once {@code failPc} is set, reading a pc on a vCPU thread (where
+     * KvmTarget handles stops) throws as a failed KVM_GET_REGS would.
+     */
+    private static final class FailingPc implements ArchitectureProvider {
+        final ArchitectureProvider real = X86ForTests.provider();
+        final Thread testThread = Thread.currentThread();
+        volatile boolean failPc;
+
+        @Override public String id() { return real.id(); }
+        @Override public int elfMachine() { return real.elfMachine(); }
+        @Override public TargetDescription targetDescription() { return real.targetDescription(); }
+        @Override public SoftwareBreakpoint softwareBreakpoint() { return real.softwareBreakpoint(); }
+        @Override public Optional<GuestDebug> guestDebug() { return real.guestDebug(); }
+        @Override public Optional<StopClassifier> stopClassifier() { return real.stopClassifier(); }
+        @Override public Optional<AddressTranslator> addressTranslator() { return real.addressTranslator(); }
+        @Override public Optional<BootState> bootState() { return real.bootState(); }
+
+        @Override
+        public Optional<RegisterAccess> registerAccess() {
+            RegisterAccess r = real.registerAccess().orElseThrow();
+            return Optional.of(new RegisterAccess() {
+                @Override public byte[] readAll(VcpuHandle vcpu) { return r.readAll(vcpu); }
+                @Override public void writeAll(VcpuHandle vcpu, byte[] g) { r.writeAll(vcpu, g); }
+                @Override public void setProgramCounter(VcpuHandle vcpu, long pc) { r.setProgramCounter(vcpu, pc); }
+                @Override public byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
+                    return r.readRegister(vcpu, layout, regnum);
+                }
+
+                @Override
+                public long programCounter(VcpuHandle vcpu) {
+                    if (failPc && Thread.currentThread() != testThread) {
+                        throw new HypervisorException("KVM_GET_REGS failed (test)", 5);
+                    }
+                    return r.programCounter(vcpu);
+                }
+            });
+        }
+    }
+
+    private FailingPc attachWithFailingPc() throws Exception {
+        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN);
+        FailingPc arch = new FailingPc();
+        target = new KvmTarget(vm, arch);
+        target.attach();
+        return arch;
+    }
+
+    @Test
+    void aBreakpointHitWhosePcCannotBeReadIsStillReported() throws Exception {
+        FailingPc arch = attachWithFailingPc();
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        arch.failPc = true;
+
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+
+        arch.failPc = false;
+        assertEquals(add, rip(T1));
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll(), "the session goes on");
+    }
+
+    @Test
+    void aStepOffThatFailsEndsTheRoundWithAStopInsteadOfHanging() throws Exception {
+        FailingPc arch = attachWithFailingPc();
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        arch.failPc = true;
+
+        // Stepping off for a range step reads the pc on the vCPU thread: it fails.
+        ResumeRequest.RangeStep range = new ResumeRequest.RangeStep(add, add + TestGuest.size("add"));
+        assertEquals(trap(T1, PLAIN), resume(new ResumeRequest(Map.of(T1, range), null)));
+
+        arch.failPc = false;
+        assertEquals(add + 1, rip(T1), "the step off happened");
+        assertEquals((byte) 0xCC, raw(add, 1)[0], "the breakpoint is back");
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll(), "the session goes on");
     }
 
     @Test
