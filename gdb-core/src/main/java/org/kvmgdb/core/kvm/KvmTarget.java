@@ -55,7 +55,7 @@ import org.tinylog.Logger;
  * <p>Data watchpoints are {@link Watchpoints}: debug-register pieces after the execute slots, or
  * stepped in the vCPU threads where data breakpoints never fire.
  */
-public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl {
+public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl, AutoCloseable {
     private final Vm vm;
     private final Object lock;
     private final List<VcpuRunner> runners;
@@ -221,6 +221,15 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             pending = takeReport();
         }
         deliverLater(pending);
+    }
+
+    /**
+     * Ends the thread that delivers stop reports found outside a vCPU thread, once the reports
+     * already queued are delivered; the {@link Guest} that made this target calls it as it closes.
+     */
+    @Override
+    public void close() {
+        reporter.shutdown();
     }
 
     /** Waits (lock held) until no vCPU thread is in the guest. */
