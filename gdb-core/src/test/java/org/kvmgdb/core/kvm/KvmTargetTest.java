@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.BootState;
@@ -525,6 +526,7 @@ class KvmTargetTest {
     }
 
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard for the wait on guest memory, not a speed check
     void allStopHoldsEveryVcpuAndEachKeepsItsOwnState() throws Exception {
         attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
         // First vCPU 1 alone runs into secondary(): on a loaded host its thread might otherwise not
@@ -540,7 +542,7 @@ class KvmTargetTest {
         CompletableFuture<StopEvent> counting = new CompletableFuture<>();
         target.resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null), counting::complete);
         while (TestGuest.le64(raw(secondaryCount, 8), 0) == 0) {
-            Thread.onSpinWait();
+            Thread.sleep(1); // the test's @Timeout is the hang guard
         }
         target.interrupt();
         assertEquals(new StopEvent.Signal(T2, StopEvent.SIGINT, PLAIN), counting.get(60, TimeUnit.SECONDS));
@@ -548,9 +550,7 @@ class KvmTargetTest {
 
         assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
 
-        long count = TestGuest.le64(read(secondaryCount, 8), 0);
-        Thread.sleep(50);
-        assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped too");
+        assertTrue(target.threadExtraInfo(T2).startsWith("stopped at 0x"), "vCPU 1 is out of KVM_RUN too: " + target.threadExtraInfo(T2));
         long secondary = TestGuest.address("secondary");
         long pc2 = rip(T2);
         assertTrue(pc2 >= secondary && pc2 < secondary + TestGuest.size("secondary"), String.format("vCPU 1 at 0x%x, in secondary()", pc2));
@@ -560,9 +560,16 @@ class KvmTargetTest {
         assertEquals(add, rip(T1));
         assertTrue(rip(T2) != pc2);
 
-        // Only vCPU 0 steps: off the breakpoint, one instruction.
+        // Only vCPU 0 steps: off the breakpoint, one instruction; then a few more. vCPU 1 is held all along.
+        long count = TestGuest.le64(read(secondaryCount, 8), 0);
+        long heldPc = rip(T2);
         assertEquals(trap(T1, PLAIN), step(T1));
         assertEquals(add + 1, rip(T1));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(T1, ((StopEvent.Signal) step(T1)).thread());
+        }
+        assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped");
+        assertEquals(heldPc, rip(T2), "vCPU 1 did not move");
     }
 
     @Test
