@@ -1,5 +1,5 @@
 /*
- * The C side of gdb-core/bench.sh: a loop of KVM_RUN single steps on a two-instruction guest loop
+ * The C side of benchmarks/single-step.sh: a loop of KVM_RUN single steps on a two-instruction guest loop
  * (inc %rax; jmp back) in long mode, the way KVM-HERE.md measured it, so the Java figure printed
  * next to it was taken on the same machine at the same time. Not part of the build.
  */

@@ -17,6 +17,7 @@ import org.kvmgdb.core.elf.ElfException;
 import org.kvmgdb.core.elf.ElfImage;
 import org.kvmgdb.core.kvm.Guest;
 import org.kvmgdb.core.kvm.KvmException;
+import org.kvmgdb.core.kvm.KvmTarget;
 import org.kvmgdb.core.kvm.KvmUnavailableException;
 import org.kvmgdb.core.kvm.Vm;
 import org.kvmgdb.core.kvm.VmExit;
@@ -75,13 +76,31 @@ public final class KvmGuestRunner implements GuestRunner {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.USAGE;
         }
-        try (Guest guest = Guest.boot(image, arch, new Vm.Config(memory, cpus, serial))) {
+        Guest booted;
+        try {
+            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, serial));
+        } catch (ElfException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.USAGE;
+        } catch (KvmUnavailableException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.KVM_UNAVAILABLE;
+        } catch (KvmException e) {
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.FAILURE;
+        } catch (IllegalArgumentException e) {
+            // A machine the architecture cannot boot: RAM beyond what its boot page tables map, vCPU stacks that do not fit.
+            err.println("kvmgdb: cannot boot this machine: " + e.getMessage() + " (try other --memory or --cpus)");
+            return ExitStatus.USAGE;
+        }
+        try (Guest guest = booted) {
             GdbServer server = null;
             Thread cleanup = null;
             try {
                 if (gdb.isPresent()) {
+                    KvmTarget target = guest.debugTarget(); // before binding: a plugin that cannot debug leaves no listener behind
                     Listener listener = gdb.get().bind();
-                    GdbServer started = new GdbServer(listener, guest.debugTarget(), new SessionOptions(logPackets));
+                    GdbServer started = new GdbServer(listener, target, new SessionOptions(logPackets));
                     server = started;
                     // Ctrl-C or kill: the listener must still go away with the process (a Unix socket file is removed).
                     cleanup = new Thread(started::close, "kvmgdb-shutdown");
@@ -115,19 +134,13 @@ public final class KvmGuestRunner implements GuestRunner {
                     }
                 }
             }
-        } catch (ElfException e) {
-            err.println("kvmgdb: " + e.getMessage());
-            return ExitStatus.USAGE;
-        } catch (KvmUnavailableException e) {
-            err.println("kvmgdb: " + e.getMessage());
-            return ExitStatus.KVM_UNAVAILABLE;
         } catch (KvmException e) {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.FAILURE;
         } catch (IllegalArgumentException e) {
-            // A machine the architecture cannot boot: RAM beyond what its boot page tables map, vCPU stacks that do not fit.
-            err.println("kvmgdb: cannot boot this machine: " + e.getMessage() + " (try other --memory or --cpus)");
-            return ExitStatus.USAGE;
+            // The guest booted, but cannot be debugged or served (e.g. a plugin without register access).
+            err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.FAILURE;
         } catch (IOException e) {
             err.println("kvmgdb: cannot listen on " + gdb.map(TransportAddress::describe).orElse("?") + ": " + e.getMessage());
             return ExitStatus.FAILURE;

@@ -82,13 +82,23 @@ public final class Guest implements AutoCloseable {
         return target;
     }
 
-    /** Ends the vCPU threads and releases the VM and /dev/kvm. */
+    /** Ends the vCPU threads and the debug target's reporter thread, and releases the VM and /dev/kvm. */
     @Override
     public void close() {
+        KvmTarget made;
+        synchronized (this) {
+            made = target;
+        }
         try {
             vm.close();
         } finally {
-            kvm.close();
+            try {
+                if (made != null) {
+                    made.close();
+                }
+            } finally {
+                kvm.close();
+            }
         }
     }
 }

@@ -55,7 +55,7 @@ import org.tinylog.Logger;
  * <p>Data watchpoints are {@link Watchpoints}: debug-register pieces after the execute slots, or
  * stepped in the vCPU threads where data breakpoints never fire.
  */
-public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl {
+public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunControl, AutoCloseable {
     private final Vm vm;
     private final Object lock;
     private final List<VcpuRunner> runners;
@@ -224,6 +224,15 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             pending = takeReport();
         }
         deliverLater(pending);
+    }
+
+    /**
+     * Ends the thread that delivers stop reports found outside a vCPU thread, once the reports
+     * already queued are delivered; the {@link Guest} that made this target calls it as it closes.
+     */
+    @Override
+    public void close() {
+        reporter.shutdown();
     }
 
     /** Waits (lock held) until no vCPU thread is in the guest. */
@@ -826,14 +835,47 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
             return null;
         }
-        if (r.steppingOver != null && r.steppingOver.runner() == runner) {
-            steppedOff(r, runner, outcome);
-        } else {
-            handle(r, runner, outcome);
-            completeIfStopped();
+        try {
+            if (r.steppingOver != null && r.steppingOver.runner() == runner) {
+                steppedOff(r, runner, outcome);
+            } else {
+                handle(r, runner, outcome);
+                completeIfStopped();
+            }
+        } catch (RuntimeException e) {
+            // An ioctl failed halfway (reading the pc, re-injecting a trap, replanting): the round
+            // must still end with a report, or gdb waits for a stop reply forever.
+            Logger.error(e, "handling the stop of {} failed; reporting it as a plain SIGTRAP stop", runner);
+            endRoundAfterFailure(r, runner);
         }
         // The vCPU thread that stopped last reports, without a hand-off to another thread.
         return takeReport();
+    }
+
+    /**
+     * Ends a round whose stop handling failed with a plain SIGTRAP stop of {@code runner}, once the
+     * other vCPUs are out of the guest. A stop, not {@code X}: the VM is still there, so gdb keeps a
+     * usable session (registers, memory, continue) and the log says what went wrong. Lock held.
+     */
+    private void endRoundAfterFailure(Round r, VcpuRunner runner) {
+        if (round != r) {
+            return; // the round was reported already
+        }
+        r.stepOvers.clear();
+        if (r.steppingOver != null && r.steppingOver.runner() == runner) {
+            r.steppingOver = null;
+        }
+        if (r.event == null) {
+            r.event = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
+        }
+        for (VcpuRunner other : runners) {
+            try {
+                other.kick();
+            } catch (RuntimeException e) {
+                Logger.error(e, "cannot kick {} out of the guest", other);
+            }
+        }
+        completeIfStopped();
     }
 
     /** The vCPU that stepped off a breakpoint is back: breakpoint in again, then on with the round. */
@@ -977,7 +1019,12 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
         round = null;
         currentStop = r.event;
-        rememberHit(r.event);
+        try {
+            rememberHit(r.event);
+        } catch (RuntimeException e) {
+            // Reported all the same: the vCPU then runs into the breakpoint again when resumed there.
+            Logger.error(e, "cannot read the pc of the breakpoint hit {}", r.event);
+        }
         StopEvent event = r.event;
         StopListener listener = r.listener;
         report = () -> listener.stopped(event);

@@ -100,10 +100,18 @@ public final class GdbServer implements AutoCloseable {
                     refuse(connection, active.peer());
                     continue;
                 }
-                DebugSession session = new DebugSession(connection, target, options);
-                active = session;
-                activeThread = new Thread(() -> serve(session), "gdb-session " + connection.peer());
-                activeThread.start();
+                try {
+                    DebugSession session = new DebugSession(connection, target, options);
+                    active = session;
+                    activeThread = new Thread(() -> serve(session), "gdb-session " + connection.peer());
+                    activeThread.start();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // This debugger is dropped; the next one may still connect.
+                    Logger.error(e, "cannot start a session for a new debugger");
+                    active = null;
+                    activeThread = null;
+                    closeQuietly(connection);
+                }
             }
         }
     }

@@ -190,7 +190,12 @@ public final class DebugSession implements AutoCloseable {
                 Logger.info("<- ^C");
             }
             if (running) {
-                target.interrupt();
+                try {
+                    target.interrupt();
+                } catch (RuntimeException e) {
+                    // Only a broken connection or a lost VM ends a session (DESIGN); gdb may press Ctrl-C again.
+                    Logger.error(e, "Ctrl-C: interrupting the target failed");
+                }
             } else {
                 Logger.debug("Ctrl-C while stopped: nothing to interrupt");
             }

@@ -1,6 +1,7 @@
 package org.kvmgdb.core.kvm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,9 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kvmgdb.core.elf.ElfException;
+import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 
 /** The launcher's path from a file name to a booted guest. */
@@ -39,6 +43,24 @@ class GuestTest {
             assertEquals(List.of(1, 2, 3), target.threads());
             assertTrue(guest.debugTarget() == target, "one target per guest");
         }
+    }
+
+    @Test
+    void closingTheGuestEndsTheTargetsReporterThread() throws Exception {
+        TestGuest.assumeKvm();
+        CompletableFuture<Thread> reportedOn = new CompletableFuture<>();
+        try (Guest guest = Guest.boot(TestGuest.elf(), List.of(X86ForTests.provider()), new Vm.Config(Vm.DEFAULT_MEMORY, 1, new ByteArrayOutputStream()))) {
+            KvmTarget target = guest.debugTarget();
+            target.attach();
+            target.kill();
+            // The VM is gone, so the resume's report is found at once, outside any vCPU thread: the reporter delivers it.
+            target.resume(ResumeRequest.all(new ResumeRequest.Continue(0)), event -> reportedOn.complete(Thread.currentThread()));
+            reportedOn.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
+        }
+        Thread reporter = reportedOn.get();
+        assertEquals("kvm-stop-reporter", reporter.getName());
+        reporter.join(20_000); // a hang guard: a reporter that was shut down ends at once
+        assertFalse(reporter.isAlive(), "no thread is left behind by a closed guest");
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.DebugControl;
 import org.kvmgdb.api.arch.GuestDebug;
@@ -121,6 +122,22 @@ class KvmTargetSmpTest {
         byte[] b = new byte[8];
         vm.memory().read(SmpGuest.address(symbol) + 8L * index, b, 0, 8);
         return TestGuest.le64(b, 0);
+    }
+
+    private byte[] rawBytes(long address, int length) {
+        byte[] b = new byte[length];
+        vm.memory().read(address, b, 0, length);
+        return b;
+    }
+
+    /** Waits (the test's @Timeout is the hang guard) until guest RAM there differs from {@code old}, or the resume ended. */
+    private byte[] awaitChange(long address, byte[] old, CompletableFuture<StopEvent> stop) throws InterruptedException {
+        byte[] now;
+        while (java.util.Arrays.equals(now = rawBytes(address, old.length), old)) {
+            assertTrue(!stop.isDone(), "the range step ended on its own: " + stop.getNow(null));
+            Thread.sleep(1);
+        }
+        return now;
     }
 
     private long register(int thread, String name) throws TargetException {
@@ -253,13 +270,21 @@ class KvmTargetSmpTest {
 
         assertEquals(StopEvent.SIGINT, stop.signal());
         assertTrue(stop.thread() == T1 || stop.thread() == T2, "a thread is named: " + stop);
-        long spins0 = raw("spins", 0);
-        long spins1 = raw("spins", 1);
-        Thread.sleep(50);
-        assertEquals(spins0, raw("spins", 0), "vCPU 0 is stopped");
-        assertEquals(spins1, raw("spins", 1), "vCPU 1 is stopped");
+        // Both vCPU threads are out of KVM_RUN...
         assertTrue(target.threadExtraInfo(T1).startsWith("stopped at 0x"), target.threadExtraInfo(T1));
         assertTrue(target.threadExtraInfo(T2).startsWith("stopped at 0x"), target.threadExtraInfo(T2));
+        // ...and stay there while the other one runs: each vCPU in turn steps its spin loop a few
+        // instructions (every step a round trip through the vCPU threads), the held one does not move.
+        for (int[] pair : new int[][] {{T1, T2}, {T2, T1}}) {
+            int stepping = pair[0], held = pair[1];
+            long heldSpins = raw("spins", held - 1);
+            long heldPc = rip(held);
+            for (int i = 0; i < 8; i++) {
+                assertEquals(stepping, signal(only(stepping, new ResumeRequest.Step(0))).thread());
+            }
+            assertEquals(heldSpins, raw("spins", held - 1), "vCPU " + (held - 1) + " is stopped");
+            assertEquals(heldPc, rip(held), "vCPU " + (held - 1) + " did not move");
+        }
     }
 
     @Test
@@ -289,6 +314,7 @@ class KvmTargetSmpTest {
     }
 
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard for the waits on guest memory, not a speed check
     void ctrlCEndsALongRangeStepInsideItsRange() throws Exception {
         attach(1);
         poke("go", 1);
@@ -298,10 +324,14 @@ class KvmTargetSmpTest {
         signal(continueAll());
         target.removeBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
 
+        // sum_to's frame (identity-mapped stack, gcc -O0 keeps total and i there) shows the loop going round.
+        long frame = register(T1, "rsp") - 64;
+        byte[] before = rawBytes(frame, 64);
         CompletableFuture<StopEvent> stop = new CompletableFuture<>();
         target.resume(new ResumeRequest(Map.of(T1, new ResumeRequest.RangeStep(sumTo, sumTo + SmpGuest.size("sum_to"))), null),
                 stop::complete);
-        Thread.sleep(100); // let it step a while; the assertion below does not depend on how far it got
+        byte[] started = awaitChange(frame, before, stop); // the prologue ran
+        awaitChange(frame, started, stop); // and the loop goes round: the interrupt comes inside a long range step
         target.interrupt();
 
         assertEquals(new StopEvent.Signal(T1, StopEvent.SIGINT, new StopEvent.Plain()), stop.get(60, TimeUnit.SECONDS));

@@ -10,12 +10,24 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.kvmgdb.api.arch.AddressTranslator;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.BootState;
+import org.kvmgdb.api.arch.GuestDebug;
+import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.arch.TargetDescription;
+import org.kvmgdb.api.hypervisor.HypervisorException;
+import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.arch.x86.kvm.KvmXsave;
 import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.ResumeRequest;
@@ -219,6 +231,88 @@ class KvmTargetTest {
         assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
         assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
         assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), target.currentStop());
+    }
+
+    /**
+     * The x86 plugin, except that once {@code failPc} is set, reading a pc on a vCPU thread (where
+     * KvmTarget handles stops) throws as a failed KVM_GET_REGS would.
+     */
+    private static final class FailingPc implements ArchitectureProvider {
+        final ArchitectureProvider real = X86ForTests.provider();
+        final Thread testThread = Thread.currentThread();
+        volatile boolean failPc;
+
+        @Override public String id() { return real.id(); }
+        @Override public int elfMachine() { return real.elfMachine(); }
+        @Override public TargetDescription targetDescription() { return real.targetDescription(); }
+        @Override public SoftwareBreakpoint softwareBreakpoint() { return real.softwareBreakpoint(); }
+        @Override public Optional<GuestDebug> guestDebug() { return real.guestDebug(); }
+        @Override public Optional<StopClassifier> stopClassifier() { return real.stopClassifier(); }
+        @Override public Optional<AddressTranslator> addressTranslator() { return real.addressTranslator(); }
+        @Override public Optional<BootState> bootState() { return real.bootState(); }
+
+        @Override
+        public Optional<RegisterAccess> registerAccess() {
+            RegisterAccess r = real.registerAccess().orElseThrow();
+            return Optional.of(new RegisterAccess() {
+                @Override public byte[] readAll(VcpuHandle vcpu) { return r.readAll(vcpu); }
+                @Override public void writeAll(VcpuHandle vcpu, byte[] g) { r.writeAll(vcpu, g); }
+                @Override public void setProgramCounter(VcpuHandle vcpu, long pc) { r.setProgramCounter(vcpu, pc); }
+                @Override public byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
+                    return r.readRegister(vcpu, layout, regnum);
+                }
+
+                @Override
+                public long programCounter(VcpuHandle vcpu) {
+                    if (failPc && Thread.currentThread() != testThread) {
+                        throw new HypervisorException("KVM_GET_REGS failed (test)", 5);
+                    }
+                    return r.programCounter(vcpu);
+                }
+            });
+        }
+    }
+
+    private FailingPc attachWithFailingPc() throws Exception {
+        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN);
+        FailingPc arch = new FailingPc();
+        target = new KvmTarget(vm, arch);
+        target.attach();
+        return arch;
+    }
+
+    @Test
+    void aBreakpointHitWhosePcCannotBeReadIsStillReported() throws Exception {
+        FailingPc arch = attachWithFailingPc();
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        arch.failPc = true;
+
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+
+        arch.failPc = false;
+        assertEquals(add, rip(T1));
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll(), "the session goes on");
+    }
+
+    @Test
+    void aStepOffThatFailsEndsTheRoundWithAStopInsteadOfHanging() throws Exception {
+        FailingPc arch = attachWithFailingPc();
+        long add = TestGuest.address("add");
+        target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        arch.failPc = true;
+
+        // Stepping off for a range step reads the pc on the vCPU thread: it fails.
+        ResumeRequest.RangeStep range = new ResumeRequest.RangeStep(add, add + TestGuest.size("add"));
+        assertEquals(trap(T1, PLAIN), resume(new ResumeRequest(Map.of(T1, range), null)));
+
+        arch.failPc = false;
+        assertEquals(add + 1, rip(T1), "the step off happened");
+        assertEquals((byte) 0xCC, raw(add, 1)[0], "the breakpoint is back");
+        target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll(), "the session goes on");
     }
 
     @Test
@@ -432,6 +526,7 @@ class KvmTargetTest {
     }
 
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang guard for the wait on guest memory, not a speed check
     void allStopHoldsEveryVcpuAndEachKeepsItsOwnState() throws Exception {
         attachBeforeFirstInstruction(2, TestGuest.MODE_RUN);
         // First vCPU 1 alone runs into secondary(): on a loaded host its thread might otherwise not
@@ -447,7 +542,7 @@ class KvmTargetTest {
         CompletableFuture<StopEvent> counting = new CompletableFuture<>();
         target.resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null), counting::complete);
         while (TestGuest.le64(raw(secondaryCount, 8), 0) == 0) {
-            Thread.onSpinWait();
+            Thread.sleep(1); // the test's @Timeout is the hang guard
         }
         target.interrupt();
         assertEquals(new StopEvent.Signal(T2, StopEvent.SIGINT, PLAIN), counting.get(60, TimeUnit.SECONDS));
@@ -455,9 +550,7 @@ class KvmTargetTest {
 
         assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
 
-        long count = TestGuest.le64(read(secondaryCount, 8), 0);
-        Thread.sleep(50);
-        assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped too");
+        assertTrue(target.threadExtraInfo(T2).startsWith("stopped at 0x"), "vCPU 1 is out of KVM_RUN too: " + target.threadExtraInfo(T2));
         long secondary = TestGuest.address("secondary");
         long pc2 = rip(T2);
         assertTrue(pc2 >= secondary && pc2 < secondary + TestGuest.size("secondary"), String.format("vCPU 1 at 0x%x, in secondary()", pc2));
@@ -467,9 +560,16 @@ class KvmTargetTest {
         assertEquals(add, rip(T1));
         assertTrue(rip(T2) != pc2);
 
-        // Only vCPU 0 steps: off the breakpoint, one instruction.
+        // Only vCPU 0 steps: off the breakpoint, one instruction; then a few more. vCPU 1 is held all along.
+        long count = TestGuest.le64(read(secondaryCount, 8), 0);
+        long heldPc = rip(T2);
         assertEquals(trap(T1, PLAIN), step(T1));
         assertEquals(add + 1, rip(T1));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(T1, ((StopEvent.Signal) step(T1)).thread());
+        }
+        assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped");
+        assertEquals(heldPc, rip(T2), "vCPU 1 did not move");
     }
 
     @Test

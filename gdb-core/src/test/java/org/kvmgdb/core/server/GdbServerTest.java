@@ -5,10 +5,17 @@ import static org.kvmgdb.core.testing.TestDescriptions.smallExpedited;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.kvmgdb.api.transport.Connection;
+import org.kvmgdb.api.transport.Listener;
 import org.kvmgdb.core.session.DebugSession;
+import org.kvmgdb.core.session.SessionOptions;
 import org.kvmgdb.core.target.BreakpointType;
+import org.kvmgdb.core.testing.LoopbackListener;
 import org.kvmgdb.core.testing.MemoryTarget;
 import org.kvmgdb.core.testing.RspClient;
 import org.kvmgdb.core.testing.ServedTarget;
@@ -45,6 +52,54 @@ class GdbServerTest {
             assertEquals(DebugSession.End.KILLED, served.awaitSessionEnd());
             assertTrue(served.target.killed());
             assertEquals(0, served.target.detachCount());
+        }
+    }
+
+    /** A loopback listener whose first connection breaks as a session is set up for it. */
+    private static final class FirstConnectionBreaks implements Listener {
+        final LoopbackListener real;
+        private boolean first = true;
+
+        FirstConnectionBreaks() throws IOException {
+            real = new LoopbackListener();
+        }
+
+        @Override
+        public Connection accept() throws IOException {
+            Connection c = real.accept();
+            if (!first) {
+                return c;
+            }
+            first = false;
+            return new Connection() {
+                @Override public InputStream input() throws IOException { return c.input(); }
+                @Override public OutputStream output() throws IOException { return c.output(); }
+                @Override public String peer() { throw new IllegalStateException("no peer address (test)"); }
+                @Override public void close() throws IOException { c.close(); }
+            };
+        }
+
+        @Override public String describe() { return real.describe(); }
+        @Override public String gdbTarget() { return real.gdbTarget(); }
+        @Override public void close() throws IOException { real.close(); }
+    }
+
+    @Test
+    void aConnectionWhoseSessionCannotStartIsClosedAndTheNextDebuggerIsServed() throws Exception {
+        FirstConnectionBreaks listener = new FirstConnectionBreaks();
+        MemoryTarget target = target();
+        GdbServer server = new GdbServer(listener, target, SessionOptions.DEFAULTS);
+        server.start();
+        try {
+            try (RspClient broken = new RspClient(listener.real.port())) {
+                assertEquals("", broken.readToEnd(), "the stub closes the connection it cannot serve");
+            }
+            try (RspClient gdb = new RspClient(listener.real.port())) {
+                assertEquals("QC1", gdb.request("qC"));
+            }
+        } finally {
+            server.close();
+            target.close();
         }
     }
 

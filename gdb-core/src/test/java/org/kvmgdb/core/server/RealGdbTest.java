@@ -74,13 +74,19 @@ class RealGdbTest {
             command.add("-ex");
             command.add(c);
         }
-        Process gdb = new ProcessBuilder(command).redirectErrorStream(true).start();
-        gdb.getOutputStream().close();
-        // A hang guard only: a stuck gdb fails the test instead of blocking the build.
-        if (!gdb.waitFor(120, TimeUnit.SECONDS)) {
-            gdb.destroyForcibly();
-            throw new AssertionError("gdb did not finish: " + new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        // gdb writes to a file, not a pipe: a full pipe nobody reads until gdb exits would block gdb for good.
+        Path output = Files.createTempFile("gdb-", ".out");
+        try {
+            Process gdb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            gdb.getOutputStream().close();
+            // A hang guard only: a stuck gdb fails the test instead of blocking the build.
+            if (!gdb.waitFor(120, TimeUnit.SECONDS)) {
+                gdb.destroyForcibly().waitFor();
+                throw new AssertionError("gdb did not finish: " + Files.readString(output, StandardCharsets.UTF_8));
+            }
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(output);
         }
-        return new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
 }

@@ -150,6 +150,19 @@ class ResumeTest {
     }
 
     @Test
+    void aCtrlCTheTargetFailsToDeliverKeepsTheSessionAndTheNextOneStops() throws Exception {
+        try (ServedTarget served = new ServedTarget(target(1).build()); RspClient gdb = served.connect()) {
+            served.target.failNextInterrupt(new IllegalStateException("tgkill failed (test)"));
+            gdb.post("c");
+            gdb.sendRaw(new byte[] {0x03});
+            gdb.sendRaw(new byte[] {0x03}); // gdb's user presses Ctrl-C again
+            String stop = gdb.awaitReply();
+            assertEquals("T02thread:1;" + smallExpedited(0, served.target.pc(1)), stop);
+            assertEquals("QC1", gdb.request("qC"), "the session goes on");
+        }
+    }
+
+    @Test
     void aPacketSentWhileRunningIsServedAfterTheStopReply() throws Exception {
         try (ServedTarget served = new ServedTarget(target(1).build()); RspClient gdb = served.connect()) {
             gdb.post("c");

@@ -58,6 +58,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     private Thread runner;
     private volatile boolean interruptRequested;
     private volatile boolean halt;
+    private volatile RuntimeException interruptFailure;
     private int attachCount;
     private int detachCount;
     private final List<ResumeRequest> resumes = new ArrayList<>();
@@ -282,7 +283,17 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
 
     @Override
     public void interrupt() {
+        RuntimeException failure = interruptFailure;
+        if (failure != null) {
+            interruptFailure = null;
+            throw failure;
+        }
         interruptRequested = true;
+    }
+
+    /** The next {@link #interrupt()} throws {@code failure} instead of stopping anything (a failed kick). */
+    public void failNextInterrupt(RuntimeException failure) {
+        interruptFailure = failure;
     }
 
     @Override
