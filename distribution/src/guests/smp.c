@@ -14,7 +14,7 @@
 volatile unsigned long arrived;
 volatile unsigned long hits[2];
 volatile unsigned long spins[2];
-volatile int armed;     /* set from gdb: vCPU 1 calls vcpu1_checkpoint() once, while vCPU 0 spins */
+volatile unsigned long armed; /* set from gdb to a spins[0] value: vCPU 1 calls vcpu1_checkpoint() once vCPU 0 has spun past it */
 volatile int release;   /* set from gdb: vCPU 0 leaves its spin loop */
 int loops = 1000;       /* iterations of the loop line; the range-stepping benchmark changes it */
 long results[2];
@@ -44,7 +44,7 @@ void smp_main(unsigned long vcpu, unsigned long vcpus, unsigned long ram) {
     if (vcpu != 0) {
         for (;;) {
             spins[1]++; /* LINE: vcpu1 spin */
-            if (armed && spins[0] > 0) {
+            if (armed && spins[0] > armed) {
                 armed = 0;
                 vcpu1_checkpoint(spins[1]);
             }
