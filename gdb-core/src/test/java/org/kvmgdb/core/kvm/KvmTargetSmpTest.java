@@ -13,11 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.DebugControl;
 import org.kvmgdb.api.arch.GuestDebug;
@@ -43,36 +41,17 @@ class KvmTargetSmpTest {
     private static final int T1 = 1, T2 = 2;
     /** RFLAGS.IF. */
     private static final long IF = 1L << 9;
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
 
     private final ByteArrayOutputStream serial = new ByteArrayOutputStream();
     private Vm vm;
     private KvmTarget target;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
-    }
-
     /** {@code kvmgdb run -S}: every vCPU at the entry point, a debugger attached. */
     private void attach(int vcpus, ArchitectureProvider arch) throws Exception {
-        vm = SmpGuest.boot(kvm, vcpus, serial, arch);
-        target = new KvmTarget(vm, arch);
+        vm = harness.bootSmp(vcpus, serial, arch);
+        target = harness.own(new KvmTarget(vm, arch));
         target.attach();
     }
 
@@ -80,18 +59,8 @@ class KvmTargetSmpTest {
         attach(vcpus, X86ForTests.provider());
     }
 
-    private StopEvent resume(ResumeRequest request) throws Exception {
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(request, stop::complete);
-        return stop.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
-    }
-
-    private StopEvent continueAll() throws Exception {
-        return resume(ResumeRequest.all(new ResumeRequest.Continue(0)));
-    }
-
     private StopEvent only(int thread, ResumeRequest.Action action) throws Exception {
-        return resume(new ResumeRequest(Map.of(thread, action), null));
+        return harness.resume(new ResumeRequest(Map.of(thread, action), null));
     }
 
     /** Resumes everything, waits until {@code until} holds (the guest got somewhere), then interrupts: Ctrl-C. */
@@ -124,31 +93,14 @@ class KvmTargetSmpTest {
         return TestGuest.le64(b, 0);
     }
 
-    private byte[] rawBytes(long address, int length) {
-        byte[] b = new byte[length];
-        vm.memory().read(address, b, 0, length);
-        return b;
-    }
-
     /** Waits (the test's @Timeout is the hang guard) until guest RAM there differs from {@code old}, or the resume ended. */
     private byte[] awaitChange(long address, byte[] old, CompletableFuture<StopEvent> stop) throws InterruptedException {
         byte[] now;
-        while (java.util.Arrays.equals(now = rawBytes(address, old.length), old)) {
+        while (java.util.Arrays.equals(now = harness.raw(address, old.length), old)) {
             assertTrue(!stop.isDone(), "the range step ended on its own: " + stop.getNow(null));
             Thread.sleep(1);
         }
         return now;
-    }
-
-    private long register(int thread, String name) throws TargetException {
-        int regnum = target.description().register(name).orElseThrow().regnum();
-        byte[] value = target.readRegister(thread, regnum);
-        return value.length == 4 ? TestGuest.le64(new byte[] {value[0], value[1], value[2], value[3], 0, 0, 0, 0}, 0)
-                : TestGuest.le64(value, 0);
-    }
-
-    private long rip(int thread) throws TargetException {
-        return register(thread, "rip");
     }
 
     /** The ABI's initial RSP of vCPU {@code thread - 1}: top of RAM less 64 KiB per index. */
@@ -172,11 +124,11 @@ class KvmTargetSmpTest {
         // vCPU stepped over a breakpoint it never reported) or told twice breaks the count.
         Map<Integer, Integer> reported = new HashMap<>(Map.of(T1, 0, T2, 0));
         for (int i = 0; i < 6; i++) {
-            StopEvent.Signal stop = signal(continueAll());
+            StopEvent.Signal stop = signal(harness.continueAll());
             assertEquals(StopEvent.SIGTRAP, stop.signal());
             assertEquals(new StopEvent.SoftwareBreak(), stop.reason(), "stop " + i + ": " + stop);
             int thread = stop.thread();
-            assertEquals(shared, rip(thread), "vCPU " + (thread - 1) + " stands on the breakpoint");
+            assertEquals(shared, harness.rip(thread), "vCPU " + (thread - 1) + " stands on the breakpoint");
             assertEquals(reported.get(thread).longValue(), peek("hits", thread - 1),
                     "vCPU " + (thread - 1) + " has made exactly the calls already reported, and is at the next one");
             reported.merge(thread, 1, Integer::sum);
@@ -198,21 +150,21 @@ class KvmTargetSmpTest {
         // once; the second hit is reported on the next resume (without running, if it was kept).
         target.insertBreakpoint(BreakpointType.SOFTWARE, start, 1);
 
-        StopEvent.Signal first = signal(continueAll());
+        StopEvent.Signal first = signal(harness.continueAll());
         assertEquals(new StopEvent.SoftwareBreak(), first.reason());
-        assertEquals(start, rip(first.thread()));
-        StopEvent.Signal second = signal(continueAll());
+        assertEquals(start, harness.rip(first.thread()));
+        StopEvent.Signal second = signal(harness.continueAll());
         assertEquals(new StopEvent.SoftwareBreak(), second.reason());
         assertNotEquals(first.thread(), second.thread(), "the other vCPU's hit");
-        assertEquals(start, rip(second.thread()));
+        assertEquals(start, harness.rip(second.thread()));
 
         // Neither is reported again: both step off and wait at the rendezvous (go is 0), with the
         // prologue executed once (push %rbp; sub $0x20,%rsp).
         StopEvent.Signal stop = signal(continueUntilThenInterrupt(() -> raw("arrived", 0) == 2));
         assertEquals(StopEvent.SIGINT, stop.signal());
         assertEquals(2, peek("arrived", 0));
-        assertEquals(initialRsp(T1) - 0x28, register(T1, "rsp"));
-        assertEquals(initialRsp(T2) - 0x28, register(T2, "rsp"));
+        assertEquals(initialRsp(T1) - 0x28, harness.register(T1, "rsp"));
+        assertEquals(initialRsp(T2) - 0x28, harness.register(T2, "rsp"));
     }
 
     @Test
@@ -220,10 +172,10 @@ class KvmTargetSmpTest {
         attach(2);
         long start = SmpGuest.address("_start");
         target.insertBreakpoint(BreakpointType.SOFTWARE, start, 1);
-        StopEvent.Signal first = signal(continueAll());
-        assertEquals(start, rip(first.thread()));
+        StopEvent.Signal first = signal(harness.continueAll());
+        assertEquals(start, harness.rip(first.thread()));
         int other = first.thread() == T1 ? T2 : T1;
-        assertEquals(start, rip(other), "the other vCPU hit the int3 too, or was stopped just before it");
+        assertEquals(start, harness.rip(other), "the other vCPU hit the int3 too, or was stopped just before it");
 
         target.removeBreakpoint(BreakpointType.SOFTWARE, start, 1);
 
@@ -231,8 +183,8 @@ class KvmTargetSmpTest {
         // on the instruction (RIP at the 0xCC, in both exit shapes), so push %rbp runs once, now.
         StopEvent.Signal stop = signal(continueUntilThenInterrupt(() -> raw("arrived", 0) == 2));
         assertEquals(StopEvent.SIGINT, stop.signal(), "no breakpoint report for a breakpoint that is gone");
-        assertEquals(initialRsp(T1) - 0x28, register(T1, "rsp"));
-        assertEquals(initialRsp(T2) - 0x28, register(T2, "rsp"));
+        assertEquals(initialRsp(T1) - 0x28, harness.register(T1, "rsp"));
+        assertEquals(initialRsp(T2) - 0x28, harness.register(T2, "rsp"));
     }
 
     @Test
@@ -241,9 +193,9 @@ class KvmTargetSmpTest {
         poke("go", 1);
         long shared = SmpGuest.address("shared");
         target.insertBreakpoint(BreakpointType.SOFTWARE, shared, 1);
-        int first = signal(continueAll()).thread();
+        int first = signal(harness.continueAll()).thread();
         int other = first == T1 ? T2 : T1;
-        long otherPc = rip(other);
+        long otherPc = harness.rip(other);
         long otherHits = peek("hits", other - 1);
 
         // set scheduler-locking on; continue: only the current vCPU runs, to its next call of shared().
@@ -251,13 +203,13 @@ class KvmTargetSmpTest {
         assertEquals(first, again.thread());
         assertEquals(new StopEvent.SoftwareBreak(), again.reason());
         assertEquals(1, peek("hits", first - 1));
-        assertEquals(otherPc, rip(other), "the other vCPU stayed where it was");
+        assertEquals(otherPc, harness.rip(other), "the other vCPU stayed where it was");
         assertEquals(otherHits, peek("hits", other - 1));
 
         // scheduler-locking step: one instruction of the current vCPU, the other still held.
         signal(only(first, new ResumeRequest.Step(0)));
-        assertEquals(shared + 1, rip(first), "off the breakpoint by one instruction (push %rbp)");
-        assertEquals(otherPc, rip(other));
+        assertEquals(shared + 1, harness.rip(first), "off the breakpoint by one instruction (push %rbp)");
+        assertEquals(otherPc, harness.rip(other));
     }
 
     @Test
@@ -278,12 +230,12 @@ class KvmTargetSmpTest {
         for (int[] pair : new int[][] {{T1, T2}, {T2, T1}}) {
             int stepping = pair[0], held = pair[1];
             long heldSpins = raw("spins", held - 1);
-            long heldPc = rip(held);
+            long heldPc = harness.rip(held);
             for (int i = 0; i < 8; i++) {
                 assertEquals(stepping, signal(only(stepping, new ResumeRequest.Step(0))).thread());
             }
             assertEquals(heldSpins, raw("spins", held - 1), "vCPU " + (held - 1) + " is stopped");
-            assertEquals(heldPc, rip(held), "vCPU " + (held - 1) + " did not move");
+            assertEquals(heldPc, harness.rip(held), "vCPU " + (held - 1) + " did not move");
         }
     }
 
@@ -293,9 +245,9 @@ class KvmTargetSmpTest {
         poke("go", 1);
         long sumTo = SmpGuest.address("sum_to");
         target.insertBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
-        assertEquals(StopEvent.SIGTRAP, signal(continueAll()).signal());
-        assertEquals(sumTo, rip(T1));
-        long returnAddress = peek64At(register(T1, "rsp"));
+        assertEquals(StopEvent.SIGTRAP, signal(harness.continueAll()).signal());
+        assertEquals(sumTo, harness.rip(T1));
+        long returnAddress = peek64At(harness.register(T1, "rsp"));
         ResumeRequest.RangeStep wholeFunction = new ResumeRequest.RangeStep(sumTo, sumTo + SmpGuest.size("sum_to"));
 
         // A breakpoint inside the range ends the range step there.
@@ -303,14 +255,14 @@ class KvmTargetSmpTest {
         target.insertBreakpoint(BreakpointType.SOFTWARE, body, 1);
         StopEvent.Signal atBody = signal(only(T1, wholeFunction));
         assertEquals(new StopEvent.SoftwareBreak(), atBody.reason());
-        assertEquals(body, rip(T1));
+        assertEquals(body, harness.rip(T1));
         target.removeBreakpoint(BreakpointType.SOFTWARE, body, 1);
 
         // Then one resume runs all 1000 iterations (about 10,000 instructions) and stops at the return.
         StopEvent.Signal out = signal(only(T1, wholeFunction));
         assertEquals(new StopEvent.Signal(T1, StopEvent.SIGTRAP, new StopEvent.Plain()), out);
-        assertEquals(returnAddress, rip(T1), "the first pc outside sum_to");
-        assertEquals(999L * 1000 / 2, register(T1, "rax"), "sum_to(1000) returned");
+        assertEquals(returnAddress, harness.rip(T1), "the first pc outside sum_to");
+        assertEquals(999L * 1000 / 2, harness.register(T1, "rax"), "sum_to(1000) returned");
     }
 
     @Test
@@ -321,12 +273,12 @@ class KvmTargetSmpTest {
         poke("sum_n", 100_000_000); // hours of single steps
         long sumTo = SmpGuest.address("sum_to");
         target.insertBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
-        signal(continueAll());
+        signal(harness.continueAll());
         target.removeBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
 
         // sum_to's frame (identity-mapped stack, gcc -O0 keeps total and i there) shows the loop going round.
-        long frame = register(T1, "rsp") - 64;
-        byte[] before = rawBytes(frame, 64);
+        long frame = harness.register(T1, "rsp") - 64;
+        byte[] before = harness.raw(frame, 64);
         CompletableFuture<StopEvent> stop = new CompletableFuture<>();
         target.resume(new ResumeRequest(Map.of(T1, new ResumeRequest.RangeStep(sumTo, sumTo + SmpGuest.size("sum_to"))), null),
                 stop::complete);
@@ -335,7 +287,7 @@ class KvmTargetSmpTest {
         target.interrupt();
 
         assertEquals(new StopEvent.Signal(T1, StopEvent.SIGINT, new StopEvent.Plain()), stop.get(60, TimeUnit.SECONDS));
-        long pc = rip(T1);
+        long pc = harness.rip(T1);
         assertTrue(pc >= sumTo && pc < sumTo + SmpGuest.size("sum_to"), String.format("pc 0x%x is in sum_to", pc));
     }
 
@@ -352,15 +304,14 @@ class KvmTargetSmpTest {
             poke("sum_n", 100_000_000);
             long sumTo = SmpGuest.address("sum_to");
             target.insertBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
-            signal(continueAll());
+            signal(harness.continueAll());
             target.removeBreakpoint(BreakpointType.SOFTWARE, sumTo, 1);
             CompletableFuture<StopEvent> stop = new CompletableFuture<>();
             target.resume(new ResumeRequest(Map.of(T1, new ResumeRequest.RangeStep(sumTo, sumTo + SmpGuest.size("sum_to"))), null),
                     stop::complete);
             target.interrupt();
             assertEquals(StopEvent.SIGINT, signal(stop.get(60, TimeUnit.SECONDS)).signal());
-            vm.close();
-            vm = null;
+            harness.close();
         }
     }
 
@@ -393,16 +344,16 @@ class KvmTargetSmpTest {
         poke("sum_n", 10);
         long nops = SmpGuest.address("flags_probe_nops");
         target.insertBreakpoint(BreakpointType.SOFTWARE, nops, 1);
-        signal(continueAll());
-        assertEquals(nops, rip(T1));
+        signal(harness.continueAll());
+        assertEquals(nops, harness.rip(T1));
         long own = peek("flags_seen", 0);
         assertEquals(IF, own & IF, "the guest turned interrupts on");
-        assertEquals(own, register(T1, "eflags"), "at a breakpoint");
+        assertEquals(own, harness.register(T1, "eflags"), "at a breakpoint");
 
         for (int i = 1; i <= 4; i++) {
             assertEquals(new StopEvent.Signal(T1, StopEvent.SIGTRAP, new StopEvent.Plain()), only(T1, new ResumeRequest.Step(0)));
-            assertEquals(nops + i, rip(T1));
-            assertEquals(own, register(T1, "eflags"), "after step " + i + ": no TF, IF as the guest has it");
+            assertEquals(nops + i, harness.rip(T1));
+            assertEquals(own, harness.register(T1, "eflags"), "after step " + i + ": no TF, IF as the guest has it");
         }
     }
 

@@ -13,11 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.BootState;
@@ -42,73 +40,18 @@ import org.kvmgdb.core.target.TargetException;
 class KvmTargetTest {
     private static final int T1 = 1, T2 = 2;
     private static final StopEvent.Plain PLAIN = new StopEvent.Plain();
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
 
     private final ByteArrayOutputStream serial = new ByteArrayOutputStream();
     private Vm vm;
     private KvmTarget target;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
-    }
-
     /** The -S case: the VM is booted but never started before the debugger attaches. */
     private void attachBeforeFirstInstruction(int vcpus, int mode) throws Exception {
-        vm = TestGuest.boot(kvm, vcpus, serial, mode);
-        target = new KvmTarget(vm, X86ForTests.provider());
+        vm = harness.boot(vcpus, serial, mode);
+        target = harness.own(new KvmTarget(vm, X86ForTests.provider()));
         target.attach();
-    }
-
-    private StopEvent resume(ResumeRequest request) throws Exception {
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(request, stop::complete);
-        return stop.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
-    }
-
-    private StopEvent continueAll() throws Exception {
-        return resume(ResumeRequest.all(new ResumeRequest.Continue(0)));
-    }
-
-    private StopEvent step(int thread) throws Exception {
-        return resume(new ResumeRequest(Map.of(thread, new ResumeRequest.Step(0)), null));
-    }
-
-    private long register(int thread, String name) throws TargetException {
-        int regnum = target.description().register(name).orElseThrow().regnum();
-        return TestGuest.le64(target.readRegister(thread, regnum), 0);
-    }
-
-    private long rip(int thread) throws TargetException {
-        return register(thread, "rip");
-    }
-
-    private byte[] read(long address, int length) throws TargetException {
-        byte[] buffer = new byte[length];
-        assertEquals(length, target.readMemory(T1, address, buffer, length));
-        return buffer;
-    }
-
-    /** Guest-physical bytes as they really are (the guest is identity-mapped), breakpoints included. */
-    private byte[] raw(long address, int length) {
-        byte[] b = new byte[length];
-        vm.memory().read(address, b, 0, length);
-        return b;
     }
 
     private static StopEvent.Signal trap(int thread, StopEvent.Reason reason) {
@@ -121,9 +64,9 @@ class KvmTargetTest {
 
         assertEquals(trap(T1, PLAIN), target.currentStop());
         assertEquals(List.of(T1, T2), target.threads());
-        assertEquals(TestGuest.address("_start"), rip(T1));
-        assertEquals(TestGuest.address("_start"), rip(T2));
-        assertEquals(1, register(T2, "rdi"), "vCPU 1 is told its index");
+        assertEquals(TestGuest.address("_start"), harness.rip(T1));
+        assertEquals(TestGuest.address("_start"), harness.rip(T2));
+        assertEquals(1, harness.register(T2, "rdi"), "vCPU 1 is told its index");
         assertEquals("vCPU 1", target.threadName(T2));
         assertEquals("", serial.toString(StandardCharsets.US_ASCII), "nothing ran yet");
     }
@@ -132,13 +75,13 @@ class KvmTargetTest {
     void aStepExecutesExactlyOneInstruction() throws Exception {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         long entry = TestGuest.address("_start");
-        assertEquals(0x55, read(entry, 1)[0] & 0xFF, "_start begins with push %rbp (gcc -O0)");
-        long rsp = register(T1, "rsp");
+        assertEquals(0x55, harness.read(entry, 1)[0] & 0xFF, "_start begins with push %rbp (gcc -O0)");
+        long rsp = harness.register(T1, "rsp");
 
-        assertEquals(trap(T1, PLAIN), step(T1));
+        assertEquals(trap(T1, PLAIN), harness.step(T1));
 
-        assertEquals(entry + 1, rip(T1));
-        assertEquals(rsp - 8, register(T1, "rsp"), "the push happened");
+        assertEquals(entry + 1, harness.rip(T1));
+        assertEquals(rsp - 8, harness.register(T1, "rsp"), "the push happened");
         assertEquals(trap(T1, PLAIN), target.currentStop());
     }
 
@@ -146,10 +89,10 @@ class KvmTargetTest {
     void controlRegistersAreTheBootStateAndSystemAndVectorWritesReachTheGuest() throws Exception {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         // X86BootState: PG|AM|WP|NE|ET|MP|PE, the PML4 at 0x2000, PAE|OSFXSR|OSXMMEXCPT, LME|LMA.
-        assertEquals(0x8005_0033L, register(T1, "cr0"));
-        assertEquals(0x2000, register(T1, "cr3"));
-        assertEquals(0x620, register(T1, "cr4"));
-        assertEquals(0x500, register(T1, "efer"));
+        assertEquals(0x8005_0033L, harness.register(T1, "cr0"));
+        assertEquals(0x2000, harness.register(T1, "cr3"));
+        assertEquals(0x620, harness.register(T1, "cr4"));
+        assertEquals(0x500, harness.register(T1, "efer"));
 
         byte[] xmm1 = bytes(0x10, 16);
         byte[] ymm1h = bytes(0x40, 16);
@@ -161,12 +104,12 @@ class KvmTargetTest {
         target.writeRegister(T1, regnum("ymm1h"), ymm1h);
 
         // The vCPU runs an instruction: KVM loads the state into the CPU and saves it back.
-        assertEquals(trap(T1, PLAIN), step(T1));
+        assertEquals(trap(T1, PLAIN), harness.step(T1));
 
-        assertEquals(0xDEAD_0000L, register(T1, "cr2"));
-        assertEquals(5, register(T1, "cr8"), "kvm_run.cr8 was set too: without an in-kernel APIC KVM_RUN loads CR8 from it");
-        assertEquals(0xFFFF_8880_0000_1000L, register(T1, "k_gs_base"));
-        assertEquals(0x7000, register(T1, "fs_base"));
+        assertEquals(0xDEAD_0000L, harness.register(T1, "cr2"));
+        assertEquals(5, harness.register(T1, "cr8"), "kvm_run.cr8 was set too: without an in-kernel APIC KVM_RUN loads CR8 from it");
+        assertEquals(0xFFFF_8880_0000_1000L, harness.register(T1, "k_gs_base"));
+        assertEquals(0x7000, harness.register(T1, "fs_base"));
         assertArrayEquals(xmm1, target.readRegister(T1, regnum("xmm1")));
         assertArrayEquals(ymm1h, target.readRegister(T1, regnum("ymm1h")));
         // KVM's own XSAVE view: the CPU saved SSE and AVX state as in use (XSTATE_BV bits 1 and 2),
@@ -187,8 +130,8 @@ class KvmTargetTest {
         // Long mode with paging off is not a state KVM_SET_SREGS accepts (EFER.LMA without CR0.PG).
         TargetException e = assertThrows(TargetException.class, () -> setRegister(T1, "cr0", 0x0005_0033L));
         assertEquals(TargetException.EIO, e.errno());
-        assertEquals(0x8005_0033L, register(T1, "cr0"));
-        assertEquals(trap(T1, PLAIN), step(T1), "the vCPU still runs");
+        assertEquals(0x8005_0033L, harness.register(T1, "cr0"));
+        assertEquals(trap(T1, PLAIN), harness.step(T1), "the vCPU still runs");
     }
 
     private int regnum(String name) {
@@ -217,18 +160,18 @@ class KvmTargetTest {
         long add = TestGuest.address("add");
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
 
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
-        assertEquals(add, rip(T1));
-        assertEquals(1, register(T1, "rdi"), "first call: add(1, 10)");
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
+        assertEquals(add, harness.rip(T1));
+        assertEquals(1, harness.register(T1, "rdi"), "first call: add(1, 10)");
 
         // Continuing from the breakpoint steps off it and puts it back: the next call stops too.
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
-        assertEquals(add, rip(T1));
-        assertEquals(2, register(T1, "rdi"), "second call: add(2, 20)");
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
+        assertEquals(add, harness.rip(T1));
+        assertEquals(2, harness.register(T1, "rdi"), "second call: add(2, 20)");
 
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1); // idempotent
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll());
         assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
         assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), target.currentStop());
     }
@@ -274,9 +217,9 @@ class KvmTargetTest {
     }
 
     private FailingPc attachWithFailingPc() throws Exception {
-        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN);
+        vm = harness.boot(1, serial, TestGuest.MODE_RUN);
         FailingPc arch = new FailingPc();
-        target = new KvmTarget(vm, arch);
+        target = harness.own(new KvmTarget(vm, arch));
         target.attach();
         return arch;
     }
@@ -288,12 +231,12 @@ class KvmTargetTest {
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
         arch.failPc = true;
 
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
 
         arch.failPc = false;
-        assertEquals(add, rip(T1));
+        assertEquals(add, harness.rip(T1));
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll(), "the session goes on");
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll(), "the session goes on");
     }
 
     @Test
@@ -301,40 +244,40 @@ class KvmTargetTest {
         FailingPc arch = attachWithFailingPc();
         long add = TestGuest.address("add");
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
         arch.failPc = true;
 
         // Stepping off for a range step reads the pc on the vCPU thread: it fails.
         ResumeRequest.RangeStep range = new ResumeRequest.RangeStep(add, add + TestGuest.size("add"));
-        assertEquals(trap(T1, PLAIN), resume(new ResumeRequest(Map.of(T1, range), null)));
+        assertEquals(trap(T1, PLAIN), harness.resume(new ResumeRequest(Map.of(T1, range), null)));
 
         arch.failPc = false;
-        assertEquals(add + 1, rip(T1), "the step off happened");
-        assertEquals((byte) 0xCC, raw(add, 1)[0], "the breakpoint is back");
+        assertEquals(add + 1, harness.rip(T1), "the step off happened");
+        assertEquals((byte) 0xCC, harness.raw(add, 1)[0], "the breakpoint is back");
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll(), "the session goes on");
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll(), "the session goes on");
     }
 
     @Test
     void steppingOffABreakpointExecutesTheOriginalInstructionAndKeepsTheBreakpoint() throws Exception {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         long add = TestGuest.address("add");
-        byte original = raw(add, 1)[0];
+        byte original = harness.raw(add, 1)[0];
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1); // idempotent: still one breakpoint
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
-        long rsp = register(T1, "rsp");
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
+        long rsp = harness.register(T1, "rsp");
 
-        assertEquals(trap(T1, PLAIN), step(T1));
+        assertEquals(trap(T1, PLAIN), harness.step(T1));
 
-        assertEquals(add + 1, rip(T1), "one instruction (push %rbp) further");
-        assertEquals(rsp - 8, register(T1, "rsp"));
-        assertEquals((byte) 0xCC, raw(add, 1)[0], "the int3 is back in guest memory");
-        assertEquals(original, read(add, 1)[0], "and still hidden from memory reads");
+        assertEquals(add + 1, harness.rip(T1), "one instruction (push %rbp) further");
+        assertEquals(rsp - 8, harness.register(T1, "rsp"));
+        assertEquals((byte) 0xCC, harness.raw(add, 1)[0], "the int3 is back in guest memory");
+        assertEquals(original, harness.read(add, 1)[0], "and still hidden from memory reads");
 
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals(original, raw(add, 1)[0]);
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+        assertEquals(original, harness.raw(add, 1)[0]);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll());
     }
 
     @Test
@@ -342,15 +285,15 @@ class KvmTargetTest {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         long add = TestGuest.address("add");
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
-        long returnAddress = TestGuest.le64(read(register(T1, "rsp"), 8), 0);
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
+        long returnAddress = TestGuest.le64(harness.read(harness.register(T1, "rsp"), 8), 0);
 
         // vCont;r over all of add(), starting on its breakpoint: steps off it, then on to the return.
         ResumeRequest.RangeStep range = new ResumeRequest.RangeStep(add, add + TestGuest.size("add"));
-        assertEquals(trap(T1, PLAIN), resume(new ResumeRequest(Map.of(T1, range), null)));
+        assertEquals(trap(T1, PLAIN), harness.resume(new ResumeRequest(Map.of(T1, range), null)));
 
-        assertEquals(returnAddress, rip(T1), "stopped at the first instruction outside add(): the return address");
-        assertEquals(11, register(T1, "rax"), "add(1, 10) returned");
+        assertEquals(returnAddress, harness.rip(T1), "stopped at the first instruction outside add(): the return address");
+        assertEquals(11, harness.register(T1, "rax"), "add(1, 10) returned");
     }
 
     @Test
@@ -358,15 +301,15 @@ class KvmTargetTest {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         assertTrue(target.supports(BreakpointType.HARDWARE));
         long scale = TestGuest.address("scale");
-        byte original = raw(scale, 1)[0];
+        byte original = harness.raw(scale, 1)[0];
         target.insertBreakpoint(BreakpointType.HARDWARE, scale, 1);
 
-        assertEquals(trap(T1, new StopEvent.HardwareBreak()), continueAll());
-        assertEquals(scale, rip(T1));
-        assertEquals(original, raw(scale, 1)[0], "a hardware breakpoint does not touch memory");
+        assertEquals(trap(T1, new StopEvent.HardwareBreak()), harness.continueAll());
+        assertEquals(scale, harness.rip(T1));
+        assertEquals(original, harness.raw(scale, 1)[0], "a hardware breakpoint does not touch memory");
 
         // Still inserted: continuing must get past it (scale runs once) and let the guest end.
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll());
     }
 
     @Test
@@ -388,7 +331,7 @@ class KvmTargetTest {
         CompletableFuture<StopEvent> stop = new CompletableFuture<>();
         target.resume(ResumeRequest.all(new ResumeRequest.Continue(0)), stop::complete);
         long counter = TestGuest.address("spin_count");
-        while (TestGuest.le64(raw(counter, 8), 0) < 100) {
+        while (TestGuest.le64(harness.raw(counter, 8), 0) < 100) {
             Thread.onSpinWait(); // the guest is counting
         }
         assertFalse(stop.isDone());
@@ -397,13 +340,13 @@ class KvmTargetTest {
 
         assertEquals(new StopEvent.Signal(T1, StopEvent.SIGINT, PLAIN), stop.get(60, TimeUnit.SECONDS));
         long spin = TestGuest.address("spin");
-        long pc = rip(T1);
+        long pc = harness.rip(T1);
         assertTrue(pc >= spin && pc < spin + TestGuest.size("spin"), String.format("pc 0x%x is in spin()", pc));
-        long stopped = TestGuest.le64(read(counter, 8), 0);
-        assertEquals(stopped, TestGuest.le64(read(counter, 8), 0));
+        long stopped = TestGuest.le64(harness.read(counter, 8), 0);
+        assertEquals(stopped, TestGuest.le64(harness.read(counter, 8), 0));
 
         target.writeMemory(T1, TestGuest.address("stop_spinning"), TestGuest.le32(1));
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll());
     }
 
     @Test
@@ -420,12 +363,12 @@ class KvmTargetTest {
 
         assertEquals(new StopEvent.Signal(T1, StopEvent.SIGINT, PLAIN), stop.get(60, TimeUnit.SECONDS));
         long halt = TestGuest.address("halt_forever");
-        long pc = rip(T1);
+        long pc = harness.rip(T1);
         assertTrue(pc > halt && pc < halt + TestGuest.size("halt_forever"), String.format("pc 0x%x is in halt_forever()", pc));
         assertTrue(target.threadExtraInfo(T1).startsWith("halted at "), target.threadExtraInfo(T1));
         // A halted vCPU has no instruction to execute: the step reports at once, the pc where it was.
-        assertEquals(trap(T1, PLAIN), step(T1));
-        assertEquals(pc, rip(T1));
+        assertEquals(trap(T1, PLAIN), harness.step(T1));
+        assertEquals(pc, harness.rip(T1));
     }
 
     private boolean halted(VcpuRunner runner) {
@@ -438,35 +381,35 @@ class KvmTargetTest {
     void detachRemovesBreakpointsAndTheGuestFinishesWithItsOwnStatus() throws Exception {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         long add = TestGuest.address("add");
-        byte original = raw(add, 1)[0];
+        byte original = harness.raw(add, 1)[0];
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
         target.insertBreakpoint(BreakpointType.HARDWARE, TestGuest.address("scale"), 1);
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
 
         target.detach();
 
         VmExit exit = vm.awaitExit();
         assertEquals(VmExit.Kind.EXIT_PORT, exit.kind(), exit.description());
         assertEquals(TestGuest.EXIT_STATUS, exit.status());
-        assertEquals(original, raw(add, 1)[0]);
+        assertEquals(original, harness.raw(add, 1)[0]);
         assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
     }
 
     @Test
     void aNewDebuggerCanAttachToAGuestThatRunsFreely() throws Exception {
-        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_SPIN);
+        vm = harness.boot(1, serial, TestGuest.MODE_SPIN);
         vm.start();
         long counter = TestGuest.address("spin_count");
-        while (TestGuest.le64(raw(counter, 8), 0) < 100) {
+        while (TestGuest.le64(harness.raw(counter, 8), 0) < 100) {
             Thread.onSpinWait();
         }
-        target = new KvmTarget(vm, X86ForTests.provider());
+        target = harness.own(new KvmTarget(vm, X86ForTests.provider()));
 
         target.attach();
 
         assertEquals(trap(T1, PLAIN), target.currentStop());
-        long stopped = TestGuest.le64(read(counter, 8), 0);
-        assertEquals(stopped, TestGuest.le64(raw(counter, 8), 0), "stopped means stopped");
+        long stopped = TestGuest.le64(harness.read(counter, 8), 0);
+        assertEquals(stopped, TestGuest.le64(harness.raw(counter, 8), 0), "stopped means stopped");
         target.writeMemory(T1, TestGuest.address("stop_spinning"), TestGuest.le32(1));
         target.detach();
         assertEquals(TestGuest.EXIT_STATUS, vm.awaitExit().status());
@@ -476,18 +419,18 @@ class KvmTargetTest {
     void memoryReadsNeverShowInsertedBreakpointsAndWritesUnderThemAreKept() throws Exception {
         attachBeforeFirstInstruction(1, TestGuest.MODE_RUN);
         long add = TestGuest.address("add");
-        byte[] before = read(add - 2, 8);
+        byte[] before = harness.read(add - 2, 8);
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
 
-        assertArrayEquals(before, read(add - 2, 8));
-        assertEquals((byte) 0xCC, raw(add, 1)[0]);
+        assertArrayEquals(before, harness.read(add - 2, 8));
+        assertEquals((byte) 0xCC, harness.raw(add, 1)[0]);
 
         target.writeMemory(T1, add, new byte[] {(byte) 0x90});
-        assertEquals((byte) 0x90, read(add, 1)[0], "the debugger sees what it wrote");
-        assertEquals((byte) 0xCC, raw(add, 1)[0], "the breakpoint stays planted");
+        assertEquals((byte) 0x90, harness.read(add, 1)[0], "the debugger sees what it wrote");
+        assertEquals((byte) 0xCC, harness.raw(add, 1)[0], "the breakpoint stays planted");
 
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals((byte) 0x90, raw(add, 1)[0], "removing it leaves the written byte");
+        assertEquals((byte) 0x90, harness.raw(add, 1)[0], "removing it leaves the written byte");
     }
 
     @Test
@@ -500,7 +443,7 @@ class KvmTargetTest {
         assertEquals(0, target.readMemory(T1, 0x8000_0000_0000_0000L, buffer, 16), "not canonical");
         TargetException e = assertThrows(TargetException.class, () -> target.writeMemory(T1, TestGuest.RAM - 2, new byte[4]));
         assertEquals(TargetException.EFAULT, e.errno());
-        assertArrayEquals(new byte[2], raw(TestGuest.RAM - 2, 2), "a failed write changes nothing");
+        assertArrayEquals(new byte[2], harness.raw(TestGuest.RAM - 2, 2), "a failed write changes nothing");
         assertThrows(TargetException.class, () -> target.insertBreakpoint(BreakpointType.SOFTWARE, TestGuest.RAM + 16, 1));
     }
 
@@ -520,9 +463,9 @@ class KvmTargetTest {
             all[target.description().offsetOf(rip) + i] = (byte) (haltForever >>> (8 * i));
         }
         target.writeRegisters(T1, all);
-        assertEquals(haltForever, rip(T1));
-        assertEquals(trap(T1, PLAIN), step(T1));
-        assertTrue(rip(T1) > haltForever, "the step ran from where the pc was put");
+        assertEquals(haltForever, harness.rip(T1));
+        assertEquals(trap(T1, PLAIN), harness.step(T1));
+        assertTrue(harness.rip(T1) > haltForever, "the step ran from where the pc was put");
     }
 
     @Test
@@ -534,42 +477,42 @@ class KvmTargetTest {
         long secondaryEntry = TestGuest.address("secondary");
         target.insertBreakpoint(BreakpointType.SOFTWARE, secondaryEntry, 1);
         assertEquals(trap(T2, new StopEvent.SoftwareBreak()),
-                resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null)));
+                harness.resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null)));
         target.removeBreakpoint(BreakpointType.SOFTWARE, secondaryEntry, 1);
         long add = TestGuest.address("add");
         long secondaryCount = TestGuest.address("secondary_count") + 8; // secondary_count[1]
         // vCPU 1 alone first, until it counts: on a busy host vCPU 0 could reach add() before vCPU 1's thread ran at all.
         CompletableFuture<StopEvent> counting = new CompletableFuture<>();
         target.resume(new ResumeRequest(Map.of(T2, new ResumeRequest.Continue(0)), null), counting::complete);
-        while (TestGuest.le64(raw(secondaryCount, 8), 0) == 0) {
+        while (TestGuest.le64(harness.raw(secondaryCount, 8), 0) == 0) {
             Thread.sleep(1); // the test's @Timeout is the hang guard
         }
         target.interrupt();
         assertEquals(new StopEvent.Signal(T2, StopEvent.SIGINT, PLAIN), counting.get(60, TimeUnit.SECONDS));
         target.insertBreakpoint(BreakpointType.SOFTWARE, add, 1);
 
-        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(T1, new StopEvent.SoftwareBreak()), harness.continueAll());
 
         assertTrue(target.threadExtraInfo(T2).startsWith("stopped at 0x"), "vCPU 1 is out of KVM_RUN too: " + target.threadExtraInfo(T2));
         long secondary = TestGuest.address("secondary");
-        long pc2 = rip(T2);
+        long pc2 = harness.rip(T2);
         assertTrue(pc2 >= secondary && pc2 < secondary + TestGuest.size("secondary"), String.format("vCPU 1 at 0x%x, in secondary()", pc2));
 
         // Scheduler locking: only vCPU 1 steps; vCPU 0 stays on its breakpoint.
-        assertEquals(trap(T2, PLAIN), step(T2));
-        assertEquals(add, rip(T1));
-        assertTrue(rip(T2) != pc2);
+        assertEquals(trap(T2, PLAIN), harness.step(T2));
+        assertEquals(add, harness.rip(T1));
+        assertTrue(harness.rip(T2) != pc2);
 
         // Only vCPU 0 steps: off the breakpoint, one instruction; then a few more. vCPU 1 is held all along.
-        long count = TestGuest.le64(read(secondaryCount, 8), 0);
-        long heldPc = rip(T2);
-        assertEquals(trap(T1, PLAIN), step(T1));
-        assertEquals(add + 1, rip(T1));
+        long count = TestGuest.le64(harness.read(secondaryCount, 8), 0);
+        long heldPc = harness.rip(T2);
+        assertEquals(trap(T1, PLAIN), harness.step(T1));
+        assertEquals(add + 1, harness.rip(T1));
         for (int i = 0; i < 4; i++) {
-            assertEquals(T1, ((StopEvent.Signal) step(T1)).thread());
+            assertEquals(T1, ((StopEvent.Signal) harness.step(T1)).thread());
         }
-        assertEquals(count, TestGuest.le64(raw(secondaryCount, 8), 0), "vCPU 1 is stopped");
-        assertEquals(heldPc, rip(T2), "vCPU 1 did not move");
+        assertEquals(count, TestGuest.le64(harness.raw(secondaryCount, 8), 0), "vCPU 1 is stopped");
+        assertEquals(heldPc, harness.rip(T2), "vCPU 1 did not move");
     }
 
     @Test
@@ -578,6 +521,6 @@ class KvmTargetTest {
         target.kill();
         VmExit exit = vm.awaitExit();
         assertEquals(VmExit.Kind.KILLED, exit.kind());
-        assertEquals(new StopEvent.Terminated(9), continueAll());
+        assertEquals(new StopEvent.Terminated(9), harness.continueAll());
     }
 }

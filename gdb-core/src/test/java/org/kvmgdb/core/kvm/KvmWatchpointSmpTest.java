@@ -6,14 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.core.target.BreakpointType;
-import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
 
@@ -28,44 +23,19 @@ class KvmWatchpointSmpTest {
     private static final int T1 = 1, T2 = 2;
     /** Continues per test: enough that a misattribution seen in about 1 stop in 40 shows up. */
     private static final int REPORTS = 200;
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
 
     private final ByteArrayOutputStream serial = new ByteArrayOutputStream();
     private Vm vm;
     private KvmTarget target;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
-    }
-
     /** Two vCPUs at the entry, attached, past the rendezvous once resumed; watches are stepped whatever the host. */
     private void attach() throws Exception {
-        vm = SmpGuest.boot(kvm, 2, serial, X86ForTests.provider());
-        target = new KvmTarget(vm, X86ForTests.provider(), () -> false);
+        vm = harness.bootSmp(2, serial, X86ForTests.provider());
+        target = harness.own(new KvmTarget(vm, X86ForTests.provider(), () -> false));
         target.attach();
         target.writeMemory(T1, SmpGuest.address("go"), TestGuest.le32(1));
-    }
-
-    private StopEvent continueAll() throws Exception {
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(ResumeRequest.all(new ResumeRequest.Continue(0)), stop::complete);
-        return stop.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
     }
 
     private long spins(int index) {
@@ -76,11 +46,6 @@ class KvmWatchpointSmpTest {
         byte[] b = new byte[8];
         assertEquals(8, target.readMemory(T1, address, b, 8));
         return TestGuest.le64(b, 0);
-    }
-
-    private long register(int thread, String name) throws TargetException {
-        int regnum = target.description().register(name).orElseThrow().regnum();
-        return TestGuest.le64(target.readRegister(thread, regnum), 0);
     }
 
     /**
@@ -118,8 +83,8 @@ class KvmWatchpointSmpTest {
         int vcpu = thread - 1;
         assertEquals(spins(vcpu), watched, "report " + n + ": thread " + thread + " (vCPU " + vcpu
                 + ") is named for a write only vCPU " + (watched == spins(0) ? 0 : 1) + " makes: " + stop);
-        assertEquals(afterStore, register(thread, "rip"), "report " + n + ": thread " + thread + " stands right after its store");
-        assertEquals(vcpu, register(thread, "rax"), "report " + n + ": the store was through its own index");
+        assertEquals(afterStore, harness.register(thread, "rip"), "report " + n + ": thread " + thread + " stands right after its store");
+        assertEquals(vcpu, harness.register(thread, "rax"), "report " + n + ": the store was through its own index");
         long now = peek(watched);
         long before = lastSeen.getOrDefault(thread, 0L);
         assertEquals(before + 1, now, "report " + n + ": one increment per report, none lost or told twice");
@@ -135,7 +100,7 @@ class KvmWatchpointSmpTest {
 
         Map<Integer, Long> lastSeen = new HashMap<>();
         for (int n = 0; n < REPORTS; n++) {
-            assertEquals(T1, assertOwnWrite(continueAll(), n, afterStore, lastSeen));
+            assertEquals(T1, assertOwnWrite(harness.continueAll(), n, afterStore, lastSeen));
         }
         assertTrue(peek(spins(1)) > 0, "vCPU 1 was spinning all along");
     }
@@ -157,7 +122,7 @@ class KvmWatchpointSmpTest {
         Map<Integer, Long> lastSeen = new HashMap<>();
         Map<Integer, Integer> reports = new HashMap<>(Map.of(T1, 0, T2, 0));
         for (int n = 0; n < REPORTS; n++) {
-            reports.merge(assertOwnWrite(continueAll(), n, afterStore, lastSeen), 1, Integer::sum);
+            reports.merge(assertOwnWrite(harness.continueAll(), n, afterStore, lastSeen), 1, Integer::sum);
         }
         assertTrue(reports.get(T1) > 0 && reports.get(T2) > 0, "both vCPUs' writes were reported: " + reports);
     }

@@ -7,17 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.core.server.GdbServer;
 import org.kvmgdb.core.session.SessionOptions;
 import org.kvmgdb.core.target.BreakpointType;
-import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
 import org.kvmgdb.core.testing.LoopbackListener;
@@ -35,68 +29,24 @@ import org.kvmgdb.core.testing.RspClient;
 class KvmWatchpointTest {
     private static final int T1 = 1;
     private static final StopEvent.Plain PLAIN = new StopEvent.Plain();
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
 
     private final ByteArrayOutputStream serial = new ByteArrayOutputStream();
     private Vm vm;
     private KvmTarget target;
     private long counter;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
-    }
-
     /** Booted, attached before the first instruction; {@code debugRegistersFire} decides how watches are served. */
     private void attach(int mode, boolean debugRegistersFire) throws Exception {
-        vm = TestGuest.boot(kvm, 1, serial, mode);
-        target = new KvmTarget(vm, X86ForTests.provider(), () -> debugRegistersFire);
+        vm = harness.boot(1, serial, mode);
+        target = harness.own(new KvmTarget(vm, X86ForTests.provider(), () -> debugRegistersFire));
         target.attach();
         counter = TestGuest.address("global_counter");
     }
 
-    private StopEvent resume(ResumeRequest request) throws Exception {
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(request, stop::complete);
-        return stop.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
-    }
-
-    private StopEvent continueAll() throws Exception {
-        return resume(ResumeRequest.all(new ResumeRequest.Continue(0)));
-    }
-
-    private StopEvent step() throws Exception {
-        return resume(new ResumeRequest(Map.of(T1, new ResumeRequest.Step(0)), null));
-    }
-
-    private long rip() throws TargetException {
-        int regnum = target.description().register("rip").orElseThrow().regnum();
-        return TestGuest.le64(target.readRegister(T1, regnum), 0);
-    }
-
-    private byte[] read(long address, int length) throws TargetException {
-        byte[] buffer = new byte[length];
-        assertEquals(length, target.readMemory(T1, address, buffer, length));
-        return buffer;
-    }
-
     private int counterValue() throws TargetException {
-        return (int) TestGuest.le64(read(counter, 8), 0);
+        return (int) TestGuest.le64(harness.read(counter, 8), 0);
     }
 
     private static StopEvent.Signal trap(StopEvent.Reason reason) {
@@ -112,7 +62,7 @@ class KvmWatchpointTest {
     /** {@code mov %eax, global_counter(%rip)} in scale(): 89 05 and a 32-bit displacement. */
     private long storeToCounter() throws TargetException {
         long scale = TestGuest.address("scale");
-        byte[] code = read(scale, (int) TestGuest.size("scale"));
+        byte[] code = harness.read(scale, (int) TestGuest.size("scale"));
         for (int i = 0; i + 6 <= code.length; i++) {
             long displacement = (code[i + 2] & 0xFF) | (code[i + 3] & 0xFF) << 8 | (code[i + 4] & 0xFF) << 16 | (long) code[i + 5] << 24;
             if ((code[i] & 0xFF) == 0x89 && (code[i + 1] & 0xFF) == 0x05 && scale + i + 6 + displacement == counter) {
@@ -129,13 +79,13 @@ class KvmWatchpointTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         assertEquals(0, counterValue());
 
-        assertEquals(trap(write(counter)), continueAll());
+        assertEquals(trap(write(counter)), harness.continueAll());
 
         assertEquals(1, counterValue(), "global_counter++ happened");
-        assertEquals(storeToCounter() + 6, rip(), "stopped after the store, where a debug register would have stopped");
+        assertEquals(storeToCounter() + 6, harness.rip(T1), "stopped after the store, where a debug register would have stopped");
         assertEquals("hello from the kvmgdb test guest\n", serial.toString(StandardCharsets.US_ASCII), "everything before it ran");
         // The only write: the guest runs to its end.
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
     }
 
     /** What gdb sees on the wire: Z2 accepted, Z3/Z4 answered with an error (not as unsupported), the watch stop reply. */
@@ -165,7 +115,7 @@ class KvmWatchpointTest {
         target.removeBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         target.removeBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4); // idempotent
 
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
         assertEquals(1, counterValue());
     }
 
@@ -175,7 +125,7 @@ class KvmWatchpointTest {
         long origin = TestGuest.address("origin");
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, origin, 8);
 
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
         assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
     }
 
@@ -187,7 +137,7 @@ class KvmWatchpointTest {
             TargetException e = assertThrows(TargetException.class, () -> target.insertBreakpoint(type, counter, 4));
             assertEquals(TargetException.EINVAL, e.errno(), type.toString());
         }
-        assertEquals(EXITED, continueAll(), "nothing was inserted");
+        assertEquals(EXITED, harness.continueAll(), "nothing was inserted");
     }
 
     @Test
@@ -200,15 +150,15 @@ class KvmWatchpointTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
 
         for (int call = 1; call <= 3; call++) {
-            assertEquals(trap(new StopEvent.SoftwareBreak()), continueAll(), "add, call " + call);
-            assertEquals(add, rip());
+            assertEquals(trap(new StopEvent.SoftwareBreak()), harness.continueAll(), "add, call " + call);
+            assertEquals(add, harness.rip(T1));
         }
-        assertEquals(trap(new StopEvent.HardwareBreak()), continueAll());
-        assertEquals(scale, rip());
-        assertEquals(trap(write(counter)), continueAll());
+        assertEquals(trap(new StopEvent.HardwareBreak()), harness.continueAll());
+        assertEquals(scale, harness.rip(T1));
+        assertEquals(trap(write(counter)), harness.continueAll());
         assertEquals(1, counterValue());
-        assertEquals(trap(new StopEvent.SoftwareBreak()), continueAll(), "add, called by scale");
-        assertEquals(EXITED, continueAll());
+        assertEquals(trap(new StopEvent.SoftwareBreak()), harness.continueAll(), "add, called by scale");
+        assertEquals(EXITED, harness.continueAll());
     }
 
     @Test
@@ -216,14 +166,14 @@ class KvmWatchpointTest {
         attach(TestGuest.MODE_RUN, false);
         long store = storeToCounter();
         target.insertBreakpoint(BreakpointType.SOFTWARE, store, 1);
-        assertEquals(trap(new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(new StopEvent.SoftwareBreak()), harness.continueAll());
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
 
         // gdb's stepi: off the breakpoint, one instruction, which is the write.
-        assertEquals(trap(write(counter)), step());
-        assertEquals(store + 6, rip());
+        assertEquals(trap(write(counter)), harness.step(T1));
+        assertEquals(store + 6, harness.rip(T1));
         // The next step writes nothing.
-        assertEquals(trap(PLAIN), step());
+        assertEquals(trap(PLAIN), harness.step(T1));
     }
 
     @Test
@@ -232,7 +182,7 @@ class KvmWatchpointTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         target.writeMemory(T1, counter, TestGuest.le32(41)); // set var global_counter = 41
 
-        assertEquals(trap(write(counter)), continueAll());
+        assertEquals(trap(write(counter)), harness.continueAll());
         assertEquals(42, counterValue(), "the guest's own increment, from what gdb wrote");
     }
 
@@ -242,7 +192,7 @@ class KvmWatchpointTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         target.writePhysicalMemory(counter, TestGuest.le32(41)); // the guest is identity-mapped
 
-        assertEquals(trap(write(counter)), continueAll());
+        assertEquals(trap(write(counter)), harness.continueAll());
         assertEquals(42, counterValue());
     }
 
@@ -269,11 +219,11 @@ class KvmWatchpointTest {
      */
     @Test
     void theProbeTellsWhatADebugRegisterWatchpointDoesOnThisHost() throws Exception {
-        boolean fire = DataBreakpointProbe.probe(kvm, X86ForTests.provider());
+        boolean fire = DataBreakpointProbe.probe(harness.kvm(), X86ForTests.provider());
         attach(TestGuest.MODE_RUN, true);
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
 
-        StopEvent event = continueAll();
+        StopEvent event = harness.continueAll();
 
         assertEquals(fire ? trap(write(counter)) : EXITED, event, "the probe said data breakpoints " + (fire ? "fire" : "never fire"));
     }
@@ -292,8 +242,8 @@ class KvmWatchpointTest {
 
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
 
-        assertEquals(trap(write(counter)), continueAll(), "stepped, so it fires even where debug registers do not");
-        assertEquals(storeToCounter() + 6, rip());
+        assertEquals(trap(write(counter)), harness.continueAll(), "stepped, so it fires even where debug registers do not");
+        assertEquals(storeToCounter() + 6, harness.rip(T1));
     }
 
     /**
@@ -307,7 +257,7 @@ class KvmWatchpointTest {
     void theGuestsOwnInt3GoesBackToTheGuest() throws Exception {
         attach(TestGuest.MODE_INT3, false);
 
-        StopEvent event = continueAll();
+        StopEvent event = harness.continueAll();
 
         assertEquals(new StopEvent.Terminated(VmExit.GDB_SIGSEGV), event, "not a SIGTRAP stop: the #BP went to the guest");
         assertEquals(VmExit.Kind.SHUTDOWN, vm.exit().orElseThrow().kind());
@@ -318,8 +268,8 @@ class KvmWatchpointTest {
         attach(TestGuest.MODE_RUN, false);
         var view = vm.memory().view(counter, 4);
         assertEquals(0, view.getInt(0));
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
         assertEquals(1, view.getInt(0));
-        assertArrayEquals(TestGuest.le32(1), read(counter, 4));
+        assertArrayEquals(TestGuest.le32(1), harness.read(counter, 4));
     }
 }

@@ -1,6 +1,5 @@
 package org.kvmgdb.core.kvm;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.ByteArrayOutputStream;
@@ -15,13 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.BootState;
@@ -37,7 +32,6 @@ import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.api.hypervisor.VmHandle;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 import org.kvmgdb.core.target.BreakpointType;
-import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 
 /**
@@ -64,7 +58,8 @@ class RecordedExitReplayTest {
     private static final String VCPU_EVENTS = "00000000000000000000000000000000" + "000000000d000000" + "00".repeat(40);
     private static final StopEvent EXITED = new StopEvent.Exited(TestGuest.EXIT_STATUS);
 
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
 
     private final ByteArrayOutputStream serial = new ByteArrayOutputStream();
     private final Recorder recorder = new Recorder();
@@ -72,37 +67,11 @@ class RecordedExitReplayTest {
     private Vm vm;
     private KvmTarget target;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
-    }
-
     private void attach(boolean debugRegistersFire) throws Exception {
-        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN);
-        target = new KvmTarget(vm, new RecordingX86(recorder), () -> debugRegistersFire);
+        vm = harness.boot(1, serial, TestGuest.MODE_RUN);
+        target = harness.own(new KvmTarget(vm, new RecordingX86(recorder), () -> debugRegistersFire));
         target.attach();
         vm.runners().get(0).entry(replay);
-    }
-
-    private StopEvent continueAll() throws Exception {
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(ResumeRequest.all(new ResumeRequest.Continue(0)), stop::complete);
-        return stop.get(60, TimeUnit.SECONDS); // a safety net against a hang, not a speed check
     }
 
     private static StopEvent.Signal trap(StopEvent.Reason reason) {
@@ -132,7 +101,7 @@ class RecordedExitReplayTest {
         replay.exits.add(dr7 -> debugExit(3, own, 0, 0));
 
         // The replayed #BP is not ours: the guest gets it, and the first stop gdb hears is its own breakpoint.
-        assertEquals(trap(new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(new StopEvent.SoftwareBreak()), harness.continueAll());
         assertEquals(0, replay.exits.size(), "the recorded exit was replayed");
 
         assertEquals(List.of("KVM_GET_VCPU_EVENTS", "KVM_SET_VCPU_EVENTS"), recorder.names(KvmIoctls.KVM_GET_VCPU_EVENTS,
@@ -143,7 +112,7 @@ class RecordedExitReplayTest {
                 HexFormat.of().formatHex(recorder.last(KvmIoctls.KVM_SET_VCPU_EVENTS)));
 
         target.removeBreakpoint(BreakpointType.SOFTWARE, add, 1);
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
         assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
     }
 
@@ -154,7 +123,7 @@ class RecordedExitReplayTest {
         target.insertBreakpoint(BreakpointType.SOFTWARE, entry + 1, 1);
         replay.exits.add(dr7 -> debugExit(3, entry + 1, 0, 0));
 
-        assertEquals(trap(new StopEvent.SoftwareBreak()), continueAll());
+        assertEquals(trap(new StopEvent.SoftwareBreak()), harness.continueAll());
         assertEquals(List.of(), recorder.names(KvmIoctls.KVM_SET_VCPU_EVENTS));
     }
 
@@ -169,7 +138,7 @@ class RecordedExitReplayTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         replay.exits.add(dataHit(1, TestGuest.address("scale") + 0x1e));
 
-        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, counter)), continueAll());
+        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, counter)), harness.continueAll());
 
         // kvm_guest_debug: control ENABLE | USE_HW_BP, DR0 = the breakpoint, DR1 = the watch,
         // DR7 = G0 | G1 | GE | bit 10, R/W1 = 01 (write), LEN1 = 11 (4 bytes).
@@ -190,11 +159,11 @@ class RecordedExitReplayTest {
         long scale = TestGuest.address("scale");
         long counter = TestGuest.address("global_counter");
         target.insertBreakpoint(BreakpointType.HARDWARE, scale, 1);
-        assertEquals(trap(new StopEvent.HardwareBreak()), continueAll()); // a real DR0 hit on this host too
+        assertEquals(trap(new StopEvent.HardwareBreak()), harness.continueAll()); // a real DR0 hit on this host too
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         replay.exits.add(dataHit(0, scale + 1));
 
-        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, counter)), continueAll());
+        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, counter)), harness.continueAll());
 
         ByteBuffer stepOff = recorder.lastBuffer(KvmIoctls.KVM_SET_GUEST_DEBUG);
         assertEquals(counter, stepOff.getLong(8), "the watch in DR0 for the step");
@@ -209,7 +178,7 @@ class RecordedExitReplayTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, origin + 1, 4);
         replay.exits.add(dataHit(2, TestGuest.address("scale")));
 
-        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, origin + 1)), continueAll());
+        assertEquals(trap(new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, origin + 1)), harness.continueAll());
 
         // Bytes 1..4 of origin: 1 at +1, 2 at +2, 1 at +4 in DR0..DR2; G0 | G1 | G2 | GE | bit 10,
         // R/W 01 each, LEN 00, 01, 00.
@@ -239,14 +208,14 @@ class RecordedExitReplayTest {
         });
         replay.exits.add(dataHit(0, pc));
 
-        assertEquals(trap(new StopEvent.Watch(BreakpointType.READ_WATCHPOINT, counter)), continueAll());
+        assertEquals(trap(new StopEvent.Watch(BreakpointType.READ_WATCHPOINT, counter)), harness.continueAll());
         assertEquals(0, replay.exits.size(), "both hits were replayed; only the second was reported");
 
         ByteBuffer set = recorder.lastBuffer(KvmIoctls.KVM_SET_GUEST_DEBUG);
         assertEquals(counter, set.getLong(8));
         assertEquals(0x00F_0602L, set.getLong(64), "G0 | GE | bit 10, R/W0 = 11 (read or write), LEN0 = 11");
         target.removeBreakpoint(BreakpointType.READ_WATCHPOINT, counter, 4);
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
     }
 
     @Test
@@ -259,7 +228,7 @@ class RecordedExitReplayTest {
             return debugExit(1, TestGuest.address("scale"), 0xFFFF0FF1L, dr7);
         });
 
-        assertEquals(trap(new StopEvent.Watch(BreakpointType.ACCESS_WATCHPOINT, counter)), continueAll());
+        assertEquals(trap(new StopEvent.Watch(BreakpointType.ACCESS_WATCHPOINT, counter)), harness.continueAll());
     }
 
     @Test
@@ -269,7 +238,7 @@ class RecordedExitReplayTest {
         target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
         target.removeBreakpoint(BreakpointType.WRITE_WATCHPOINT, counter, 4);
 
-        assertEquals(EXITED, continueAll());
+        assertEquals(EXITED, harness.continueAll());
         assertEquals(List.of(), recorder.names(KvmIoctls.KVM_SET_GUEST_DEBUG), "guest debug never had to be enabled");
     }
 
