@@ -1,6 +1,7 @@
 package org.kvmgdb.arch.aarch64;
 
 import java.util.Optional;
+import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.SoftwareBreakpoint;
@@ -38,6 +39,11 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     @Override
     public SoftwareBreakpoint softwareBreakpoint() {
         return BrkBreakpoint.INSTANCE;
+    }
+
+    @Override
+    public Optional<AddressTranslator> addressTranslator() {
+        return Optional.of(new Aarch64PageWalker());
     }
 
     @Override
