@@ -22,6 +22,16 @@ import org.kvmgdb.api.hypervisor.VcpuHandle;
  *   <li>v0..v31: U128 core registers, verbatim (a little-endian host stores __uint128_t in the same
  *       byte order as the {@code g} packet).
  *   <li>fpsr, fpcr: U32 core registers, verbatim.
+ *   <li>The system feature: sctlr_el1 ... contextidr_el1 as their {@code ARM64_SYS_REG} ids
+ *       ({@link KvmSysRegs}); elr_el1, spsr_el1 ({@code spsr[KVM_SPSR_EL1]}), sp_el0
+ *       ({@code regs.sp}) and sp_el1 as core registers; all verbatim. sp_el0 and sp_el1 are the same
+ *       state as GDB's {@code sp} in the matching mode; a {@code G} writes the {@code sp} slot after
+ *       them, so it wins when the two disagree.
+ *   <li>cntvct_el0: read through {@code KVM_REG_ARM_TIMER_CNT} and read-only. KVM takes a write of
+ *       it as a new counter offset for the whole VM (or ignores it once userspace has used
+ *       KVM_ARM_SET_COUNTER_OFFSET), which is not "set this vCPU's register". A {@code P} to it is
+ *       refused with an error; a {@code G} always carries every register, including the counter
+ *       value gdb read some time ago, so {@code G} leaves the counter alone.
  * </ul>
  *
  * <p>KVM checks the mode bits of a PSTATE write and refuses an invalid one (EINVAL); a {@code G}
@@ -34,7 +44,7 @@ public final class Aarch64RegisterAccess implements RegisterAccess {
     static final int PSTATE_EL_SHIFT = 2;
     static final long PSTATE_EL_MASK = 3L << PSTATE_EL_SHIFT;
 
-    private enum Kind { VERBATIM, STACK_POINTER, CPSR }
+    private enum Kind { VERBATIM, STACK_POINTER, CPSR, READ_ONLY }
 
     /** How one register of the g packet maps to ONE_REG. */
     private record Slot(RegisterDescriptor register, int offset, Kind kind, long id) {
@@ -85,15 +95,69 @@ public final class Aarch64RegisterAccess implements RegisterAccess {
                 case "fpcr":
                     slot = new Slot(r, offset, Kind.VERBATIM, KvmCoreRegs.FPCR);
                     break;
+                case "sctlr_el1":
+                    slot = sys(r, offset, KvmSysRegs.SCTLR_EL1);
+                    break;
+                case "tcr_el1":
+                    slot = sys(r, offset, KvmSysRegs.TCR_EL1);
+                    break;
+                case "ttbr0_el1":
+                    slot = sys(r, offset, KvmSysRegs.TTBR0_EL1);
+                    break;
+                case "ttbr1_el1":
+                    slot = sys(r, offset, KvmSysRegs.TTBR1_EL1);
+                    break;
+                case "mair_el1":
+                    slot = sys(r, offset, KvmSysRegs.MAIR_EL1);
+                    break;
+                case "vbar_el1":
+                    slot = sys(r, offset, KvmSysRegs.VBAR_EL1);
+                    break;
+                case "esr_el1":
+                    slot = sys(r, offset, KvmSysRegs.ESR_EL1);
+                    break;
+                case "far_el1":
+                    slot = sys(r, offset, KvmSysRegs.FAR_EL1);
+                    break;
+                case "tpidr_el1":
+                    slot = sys(r, offset, KvmSysRegs.TPIDR_EL1);
+                    break;
+                case "contextidr_el1":
+                    slot = sys(r, offset, KvmSysRegs.CONTEXTIDR_EL1);
+                    break;
+                case "elr_el1":
+                    slot = new Slot(r, offset, Kind.VERBATIM, KvmCoreRegs.ELR_EL1);
+                    break;
+                case "spsr_el1":
+                    slot = new Slot(r, offset, Kind.VERBATIM, KvmCoreRegs.SPSR_EL1);
+                    break;
+                case "sp_el0":
+                    slot = new Slot(r, offset, Kind.VERBATIM, KvmCoreRegs.SP_EL0);
+                    break;
+                case "sp_el1":
+                    slot = new Slot(r, offset, Kind.VERBATIM, KvmCoreRegs.SP_EL1);
+                    break;
+                case "cntvct_el0":
+                    slot = new Slot(r, offset, Kind.READ_ONLY, KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT));
+                    break;
                 default:
                     throw new IllegalArgumentException("no KVM register for " + name);
             }
         }
-        if (slot.kind() == Kind.VERBATIM && KvmCoreRegs.size(slot.id()) != r.byteSize()) {
+        if ((slot.kind() == Kind.VERBATIM || slot.kind() == Kind.READ_ONLY) && KvmCoreRegs.size(slot.id()) != r.byteSize()) {
             throw new IllegalArgumentException(name + " is " + r.byteSize() + " bytes but its ONE_REG id "
                     + Long.toHexString(slot.id()) + " carries " + KvmCoreRegs.size(slot.id()));
         }
         return slot;
+    }
+
+    private static Slot sys(RegisterDescriptor r, int offset, KvmSysRegs.Encoding encoding) {
+        return new Slot(r, offset, Kind.VERBATIM, KvmSysRegs.id(encoding));
+    }
+
+    /** Whether gdb may not write this register ({@code P} gets an error, {@code G} leaves it alone). */
+    public boolean readOnly(String name) {
+        return slots.stream().anyMatch(s -> s.kind() == Kind.READ_ONLY && s.register().name().equals(name));
     }
 
     /** The ONE_REG id GDB's {@code sp} means for this PSTATE. */
@@ -137,17 +201,70 @@ public final class Aarch64RegisterAccess implements RegisterAccess {
         for (Slot s : slots) {
             switch (s.kind()) {
                 case CPSR:
-                    break;
+                case READ_ONLY:
                 case STACK_POINTER:
-                    setLong(vcpu, stackPointerId(pstate), getLong(g, s.offset(), 8));
                     break;
                 default:
-                    ByteBuffer value = VcpuHandle.buffer(KvmCoreRegs.size(s.id()));
-                    value.put(0, g, s.offset(), s.register().byteSize());
-                    vcpu.setOneReg(s.id(), value);
+                    setVerbatim(vcpu, s, g, s.offset());
                     break;
             }
         }
+        // sp last: it is SP_EL0 or SP_EL1, which the system feature also carries; gdb's sp wins.
+        for (Slot s : slots) {
+            if (s.kind() == Kind.STACK_POINTER) {
+                setLong(vcpu, stackPointerId(pstate), getLong(g, s.offset(), 8));
+            }
+        }
+    }
+
+    /** A {@code p}: a register kept verbatim is one GET_ONE_REG; sp and cpsr need PSTATE, so they read everything. */
+    @Override
+    public byte[] readRegister(VcpuHandle vcpu, TargetDescription layout, int regnum) {
+        Slot s = slot(layout, regnum);
+        if (s.kind() == Kind.VERBATIM || s.kind() == Kind.READ_ONLY) {
+            ByteBuffer value = VcpuHandle.buffer(KvmCoreRegs.size(s.id()));
+            vcpu.getOneReg(s.id(), value);
+            byte[] bytes = new byte[s.register().byteSize()];
+            value.get(0, bytes);
+            return bytes;
+        }
+        return RegisterAccess.super.readRegister(vcpu, layout, regnum);
+    }
+
+    /**
+     * A {@code P}: a register kept verbatim is one SET_ONE_REG; a read-only one is refused.
+     *
+     * @throws IllegalArgumentException for a read-only register (the session answers with an error)
+     */
+    @Override
+    public void writeRegister(VcpuHandle vcpu, TargetDescription layout, int regnum, byte[] value) {
+        Slot s = slot(layout, regnum);
+        switch (s.kind()) {
+            case READ_ONLY:
+                throw new IllegalArgumentException(s.register().name() + " is read-only");
+            case VERBATIM:
+                if (value.length != s.register().byteSize()) {
+                    throw new IllegalArgumentException(s.register().name() + " is " + s.register().byteSize() + " bytes, got " + value.length);
+                }
+                setVerbatim(vcpu, s, value, 0);
+                break;
+            default:
+                RegisterAccess.super.writeRegister(vcpu, layout, regnum, value);
+                break;
+        }
+    }
+
+    /** The slot of {@code regnum}, found by the name {@code layout} gives it. */
+    private Slot slot(TargetDescription layout, int regnum) {
+        String name = layout.register(regnum).name();
+        return slots.stream().filter(s -> s.register().name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no register " + name + " in the AArch64 description"));
+    }
+
+    private static void setVerbatim(VcpuHandle vcpu, Slot s, byte[] from, int offset) {
+        ByteBuffer value = VcpuHandle.buffer(KvmCoreRegs.size(s.id()));
+        value.put(0, from, offset, s.register().byteSize());
+        vcpu.setOneReg(s.id(), value);
     }
 
     @Override

@@ -18,10 +18,11 @@ import org.kvmgdb.api.arch.TypeDefinition.Vector;
  * The AArch64 register table, as GDB 13 describes it in gdb/features/aarch64-core.xml and
  * aarch64-fpu.xml (the types as GDB 13.1's generated aarch64-fpu.c builds them: {@code vnh} has
  * a {@code bf} field, {@code fpcr_flags} has EBF, Len and Stride). Regnums are contiguous from 0:
- * x0 = 0, sp = 31, pc = 32, cpsr = 33, v0 = 34 (as aarch64-fpu.xml says), fpsr = 66, fpcr = 67.
+ * x0 = 0, sp = 31, pc = 32, cpsr = 33, v0 = 34 (as aarch64-fpu.xml says), fpsr = 66, fpcr = 67,
+ * then the EL1 system registers of {@link #SYS_FEATURE} from 68.
  *
- * <p>Adding a feature (the system registers of issue 5) is one method that builds it from its first
- * regnum and one entry in {@link #FEATURES}.
+ * <p>Adding a feature is one method that builds it from its first regnum and one entry in
+ * {@link #FEATURES}.
  */
 public final class Aarch64Registers {
     /** GDB's {@code <architecture>}. */
@@ -29,6 +30,18 @@ public final class Aarch64Registers {
 
     public static final String CORE_FEATURE = "org.gnu.gdb.aarch64.core";
     public static final String FPU_FEATURE = "org.gnu.gdb.aarch64.fpu";
+    /**
+     * The EL1 system registers a kernel debugger wants. GDB has no such feature; it keeps the
+     * registers of a feature it does not know as plain target registers ({@code p $ttbr1_el1},
+     * {@code info registers system}). The name follows GDB's {@code org.gnu.gdb.} convention, which
+     * the architecture contract requires of every feature.
+     */
+    public static final String SYS_FEATURE = "org.gnu.gdb.aarch64.sys";
+
+    /** Names of the system feature's registers, in {@code g} order. */
+    static final List<String> SYS_REGISTERS = List.of(
+            "sctlr_el1", "tcr_el1", "ttbr0_el1", "ttbr1_el1", "mair_el1", "vbar_el1", "esr_el1", "far_el1",
+            "elr_el1", "spsr_el1", "sp_el0", "sp_el1", "tpidr_el1", "contextidr_el1", "cntvct_el0");
 
     /** aarch64-core.xml's {@code cpsr_flags}: PSTATE as SPSR_ELx lays it out. */
     static final Flags CPSR_FLAGS = new Flags("cpsr_flags", 4, List.of(
@@ -82,7 +95,8 @@ public final class Aarch64Registers {
     /** The features in {@code g} packet order; each is built from the regnum after the previous one's last. */
     private static final List<IntFunction<Feature>> FEATURES = List.of(
             Aarch64Registers::core,
-            Aarch64Registers::fpu);
+            Aarch64Registers::fpu,
+            Aarch64Registers::sys);
 
     private static final TargetDescription DESCRIPTION = describe(FEATURES);
 
@@ -119,5 +133,33 @@ public final class Aarch64Registers {
                 .reg("fpsr", 32, "fpsr_flags")
                 .reg("fpcr", 32, "fpcr_flags")
                 .build();
+    }
+
+    /**
+     * The EL1 system registers, all 64 bits, in GDB's {@code system} group
+     * ({@code info registers system}; gdb-multiarch 13's aarch64 also counts them as general).
+     * Addresses get pointer types so GDB prints symbols:
+     * {@code vbar_el1} and {@code elr_el1} are code addresses, the stack pointers data addresses.
+     */
+    static Feature sys(int firstRegnum) {
+        FeatureBuilder b = new FeatureBuilder(SYS_FEATURE, firstRegnum);
+        for (String name : SYS_REGISTERS) {
+            String type;
+            switch (name) {
+                case "vbar_el1":
+                case "elr_el1":
+                    type = "code_ptr";
+                    break;
+                case "sp_el0":
+                case "sp_el1":
+                    type = "data_ptr";
+                    break;
+                default:
+                    type = "uint64";
+                    break;
+            }
+            b.reg(name, 64, type, "system");
+        }
+        return b.build();
     }
 }

@@ -51,6 +51,8 @@ final class KvmCoreRegs {
     static final long PSTATE = core(KVM_REG_SIZE_U64, OFFSET_PSTATE);
     static final long SP_EL1 = core(KVM_REG_SIZE_U64, OFFSET_SP_EL1);
     static final long ELR_EL1 = core(KVM_REG_SIZE_U64, OFFSET_ELR_EL1);
+    /** {@code spsr[KVM_SPSR_EL1]}; KVM_SPSR_EL1 is 0 (the others are AArch32 banked SPSRs). */
+    static final long SPSR_EL1 = core(KVM_REG_SIZE_U64, OFFSET_SPSR + 8 * 0);
     static final long FPSR = core(KVM_REG_SIZE_U32, OFFSET_FPSR);
     static final long FPCR = core(KVM_REG_SIZE_U32, OFFSET_FPCR);
 

@@ -51,11 +51,29 @@ class Aarch64ArchitectureTest extends ArchitectureContract {
         return Optional.of(new KernelLikeVcpu(0));
     }
 
-    /** KVM refuses a PSTATE whose mode is not an AArch64 EL0/EL1 mode; random cpsr bytes get EL1h. */
+    /**
+     * KVM refuses a PSTATE whose mode is not an AArch64 EL0/EL1 mode; random cpsr bytes get EL1h.
+     * In EL1h gdb's sp and sp_el1 are one register, so a packet the vCPU can hold has them equal.
+     */
     @Override
     protected void makeAcceptableToKernel(TargetDescription description, byte[] g) {
         int offset = description.offsetOf(description.register("cpsr").orElseThrow().regnum());
         g[offset] = (byte) ((g[offset] & ~0x1F) | EL1H);
+        int sp = description.offsetOf(description.register("sp").orElseThrow().regnum());
+        int spEl1 = description.offsetOf(description.register("sp_el1").orElseThrow().regnum());
+        System.arraycopy(g, sp, g, spEl1, 8);
+    }
+
+    /** cntvct_el0 is read-only: a G leaves the counter as it is. */
+    @Override
+    protected boolean keptVerbatim(RegisterDescriptor register) {
+        return !register.name().equals("cntvct_el0");
+    }
+
+    /** elr_el1 and vbar_el1 are code addresses too; the program counter is pc. */
+    @Override
+    protected String programCounterName() {
+        return "pc";
     }
 
     private static final TargetDescription D = Aarch64Registers.targetDescription();
@@ -94,7 +112,7 @@ class Aarch64ArchitectureTest extends ArchitectureContract {
         assertEquals(183, p.elfMachine());
         assertEquals("aarch64", D.architecture());
         assertNull(D.osabi(), "bare metal: no <osabi>");
-        assertEquals(List.of("org.gnu.gdb.aarch64.core", "org.gnu.gdb.aarch64.fpu"),
+        assertEquals(List.of("org.gnu.gdb.aarch64.core", "org.gnu.gdb.aarch64.fpu", "org.gnu.gdb.aarch64.sys"),
                 D.features().stream().map(Feature::name).collect(Collectors.toList()));
     }
 
@@ -115,7 +133,7 @@ class Aarch64ArchitectureTest extends ArchitectureContract {
         assertEquals(128, D.register("v31").orElseThrow().bitSize());
         // 31 x + sp + pc of 8 bytes, cpsr 4, 32 v of 16, fpsr and fpcr 4: the 788 bytes gdb-multiarch
         // 13 lays out for its own aarch64 description (fpcr at 784 in 'maint print registers').
-        assertEquals(33 * 8 + 4 + 32 * 16 + 2 * 4, D.gPacketSize());
+        assertEquals(33 * 8 + 4 + 32 * 16 + 2 * 4, offset("fpcr") + 4, "core and fpu end where the system feature starts");
         assertEquals(784, offset("fpcr"));
     }
 
@@ -238,8 +256,8 @@ class Aarch64ArchitectureTest extends ArchitectureContract {
 
         List<KernelLikeVcpu.Call> sets = vcpu.calls().stream().filter(c -> c.op().equals("KVM_SET_ONE_REG")).collect(Collectors.toList());
         assertEquals(KvmCoreRegs.PSTATE, sets.get(0).requestOrId(), "PSTATE is written before anything else");
-        // 31 x, sp, pc, pstate, 32 v, fpsr, fpcr: one SET each.
-        assertEquals(31 + 3 + 32 + 2, sets.size());
+        // 31 x, sp, pc, pstate, 32 v, fpsr, fpcr, 14 writable system registers: one SET each.
+        assertEquals(31 + 3 + 32 + 2 + 14, sets.size());
         assertEquals(0xCAFEL, vcpu.oneRegLong(KvmCoreRegs.x(0)));
         assertEquals(0x00C00000L, vcpu.oneRegLong(KvmCoreRegs.FPCR));
         assertEquals(0x7F, vcpu.oneReg(KvmCoreRegs.v(31)).orElseThrow()[15]);
@@ -301,5 +319,126 @@ class Aarch64ArchitectureTest extends ArchitectureContract {
         KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
         assertThrows(IllegalArgumentException.class, () -> access.writeAll(vcpu, new byte[D.gPacketSize() - 1]));
         assertEquals(List.of(), vcpu.calls());
+    }
+
+    // ---------------------------------------------------------------- system registers
+
+    @Test
+    void systemFeatureFollowsTheFpuWithEveryEl1RegisterAKernelDebuggerNeeds() {
+        Feature sys = D.features().get(2);
+        assertEquals(List.of("sctlr_el1", "tcr_el1", "ttbr0_el1", "ttbr1_el1", "mair_el1", "vbar_el1", "esr_el1", "far_el1",
+                "elr_el1", "spsr_el1", "sp_el0", "sp_el1", "tpidr_el1", "contextidr_el1", "cntvct_el0"), names(sys));
+        assertEquals(68, D.register("sctlr_el1").orElseThrow().regnum(), "right after fpcr (67)");
+        assertEquals(788, offset("sctlr_el1"), "after the 788 bytes of core and fpu");
+        assertEquals(788 + 15 * 8, D.gPacketSize());
+        for (RegisterDescriptor r : sys.registers()) {
+            assertEquals(64, r.bitSize(), r.name());
+            assertEquals("system", r.group(), r.name() + " is listed by 'info registers system'");
+        }
+        assertEquals("code_ptr", D.register("elr_el1").orElseThrow().type());
+        assertEquals("data_ptr", D.register("sp_el1").orElseThrow().type());
+    }
+
+    /** Architectural encodings, as arch/arm64/include/asm/sysreg.h spells them: sys_reg(op0, op1, CRn, CRm, op2). */
+    @Test
+    void systemRegisterEncodingsAreTheArchitectures() {
+        assertEquals(new KvmSysRegs.Encoding(3, 0, 1, 0, 0), KvmSysRegs.SCTLR_EL1);
+        assertEquals(new KvmSysRegs.Encoding(3, 0, 2, 0, 2), KvmSysRegs.TCR_EL1);
+        assertEquals(new KvmSysRegs.Encoding(3, 0, 10, 2, 0), KvmSysRegs.MAIR_EL1);
+        assertEquals(new KvmSysRegs.Encoding(3, 0, 13, 0, 4), KvmSysRegs.TPIDR_EL1);
+        // SCTLR_EL1: 0x6030000000130000 | 3 << 14 | 1 << 7.
+        assertEquals(0x603000000013c080L, KvmSysRegs.id(KvmSysRegs.SCTLR_EL1));
+        assertThrows(IllegalArgumentException.class, () -> KvmSysRegs.id(new KvmSysRegs.Encoding(3, 8, 0, 0, 0)), "op1 has 3 bits");
+    }
+
+    @Test
+    void systemRegistersAreReadFromTheirOneRegIds() {
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+        vcpu.presetOneReg(KvmCoreRegs.PSTATE, EL1H | DAIF);
+        vcpu.presetOneReg(KvmSysRegs.id(KvmSysRegs.TTBR1_EL1), 0x0000_4008_1000_0000L);
+        vcpu.presetOneReg(KvmSysRegs.id(KvmSysRegs.VBAR_EL1), 0xFFFF_8000_1001_0800L);
+        vcpu.presetOneReg(KvmCoreRegs.ELR_EL1, 0xFFFF_8000_1000_1234L);
+        vcpu.presetOneReg(KvmCoreRegs.SPSR_EL1, 0x3C5L);
+        vcpu.presetOneReg(KvmCoreRegs.SP_EL0, 0x7FFF_F000L);
+        vcpu.presetOneReg(KvmCoreRegs.SP_EL1, 0xFFFF_8000_0200_0000L);
+        vcpu.presetOneReg(KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT), 123_456_789L);
+
+        byte[] g = access.readAll(vcpu);
+
+        assertEquals(0x0000_4008_1000_0000L, readLong(g, offset("ttbr1_el1"), 8));
+        assertEquals(0xFFFF_8000_1001_0800L, readLong(g, offset("vbar_el1"), 8));
+        assertEquals(0xFFFF_8000_1000_1234L, readLong(g, offset("elr_el1"), 8));
+        assertEquals(0x3C5L, readLong(g, offset("spsr_el1"), 8));
+        assertEquals(0x7FFF_F000L, readLong(g, offset("sp_el0"), 8));
+        assertEquals(0xFFFF_8000_0200_0000L, readLong(g, offset("sp_el1"), 8));
+        assertEquals(0xFFFF_8000_0200_0000L, readLong(g, offset("sp"), 8), "in EL1h gdb's sp is SP_EL1");
+        assertEquals(123_456_789L, readLong(g, offset("cntvct_el0"), 8));
+        assertEquals(0L, readLong(g, offset("sctlr_el1"), 8));
+
+        byte[] p = access.readRegister(vcpu, D, D.register("elr_el1").orElseThrow().regnum());
+        assertEquals(0xFFFF_8000_1000_1234L, readLong(p, 0, 8), "p elr_el1");
+    }
+
+    @Test
+    void aGPacketWritesTheWritableSystemRegistersAndLeavesTheCounter() {
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+        vcpu.presetOneReg(KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT), 1000L);
+        byte[] g = new byte[D.gPacketSize()];
+        writeLong(g, offset("cpsr"), EL1H | DAIF, 4);
+        writeLong(g, offset("sctlr_el1"), 0x30D0_1805L, 8);
+        writeLong(g, offset("tcr_el1"), 0x0000_0032_B510_3510L, 8);
+        writeLong(g, offset("esr_el1"), 0x9600_0045L, 8);
+        writeLong(g, offset("spsr_el1"), 0x3C5L, 8);
+        writeLong(g, offset("contextidr_el1"), 42L, 8);
+        writeLong(g, offset("sp_el0"), 0x1000L, 8);
+        writeLong(g, offset("cntvct_el0"), 5L, 8);
+
+        access.writeAll(vcpu, g);
+
+        assertEquals(0x30D0_1805L, vcpu.oneRegLong(KvmSysRegs.id(KvmSysRegs.SCTLR_EL1)));
+        assertEquals(0x0000_0032_B510_3510L, vcpu.oneRegLong(KvmSysRegs.id(KvmSysRegs.TCR_EL1)));
+        assertEquals(0x9600_0045L, vcpu.oneRegLong(KvmSysRegs.id(KvmSysRegs.ESR_EL1)));
+        assertEquals(0x3C5L, vcpu.oneRegLong(KvmCoreRegs.SPSR_EL1));
+        assertEquals(42L, vcpu.oneRegLong(KvmSysRegs.id(KvmSysRegs.CONTEXTIDR_EL1)));
+        assertEquals(0x1000L, vcpu.oneRegLong(KvmCoreRegs.SP_EL0));
+        assertEquals(1000L, vcpu.oneRegLong(KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT)), "the counter is not written");
+        assertEquals(List.of(), vcpu.calls().stream()
+                .filter(c -> c.op().equals("KVM_SET_ONE_REG") && c.requestOrId() == KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT))
+                .collect(Collectors.toList()), "no SET_ONE_REG of KVM_REG_ARM_TIMER_CNT");
+    }
+
+    @Test
+    void writingTheCounterWithPIsAnError() {
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+        vcpu.presetOneReg(KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT), 1000L);
+        int regnum = D.register("cntvct_el0").orElseThrow().regnum();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> access.writeRegister(vcpu, D, regnum, new byte[8]));
+        assertEquals("cntvct_el0 is read-only", e.getMessage());
+        assertEquals(1000L, vcpu.oneRegLong(KvmSysRegs.id(KvmSysRegs.KVM_REG_ARM_TIMER_CNT)));
+        assertEquals(List.of(), vcpu.calls().stream().filter(c -> c.op().equals("KVM_SET_ONE_REG")).collect(Collectors.toList()));
+    }
+
+    @Test
+    void pOnASystemRegisterIsOneSetOneReg() {
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+        byte[] value = new byte[8];
+        writeLong(value, 0, 0xFFFF_8000_1100_0000L, 8);
+        access.writeRegister(vcpu, D, D.register("far_el1").orElseThrow().regnum(), value);
+        assertEquals(1, vcpu.calls().size(), "one ioctl: " + vcpu.calls());
+        assertEquals("KVM_SET_ONE_REG", vcpu.calls().get(0).op());
+        assertEquals(KvmSysRegs.id(KvmSysRegs.FAR_EL1), vcpu.calls().get(0).requestOrId());
+        assertArrayEquals(value, vcpu.calls().get(0).bytes());
+    }
+
+    @Test
+    void gdbsSpWinsOverTheSpElxSlotItAliasesInAGPacket() {
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+        byte[] g = new byte[D.gPacketSize()];
+        writeLong(g, offset("cpsr"), EL1H | DAIF, 4);
+        writeLong(g, offset("sp"), 0x8000L, 8);
+        writeLong(g, offset("sp_el1"), 0x9000L, 8);
+        access.writeAll(vcpu, g);
+        assertEquals(0x8000L, vcpu.oneRegLong(KvmCoreRegs.SP_EL1));
     }
 }
