@@ -10,8 +10,9 @@ import org.kvmgdb.api.arch.TargetDescription;
 /**
  * AArch64 (A64, EL1 guests). Registered in
  * {@code META-INF/services/org.kvmgdb.api.arch.ArchitectureProvider}. Offers the register table,
- * {@code BRK #0} and register access through ONE_REG; hardware debug, stop classification, address
- * translation and boot state are issue 5's and keep the interface's empty defaults for now.
+ * {@code BRK #0}, register access through ONE_REG (core, FP/SIMD and EL1 system registers) and the
+ * stage-1 page walker; hardware debug, stop classification and boot state are issue 5's and keep the
+ * interface's empty defaults for now.
  */
 public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     public static final String ID = "aarch64";

@@ -34,14 +34,11 @@ public final class Aarch64PageWalker implements AddressTranslator {
     public record Aarch64PagingState(long sctlr, long tcr, long ttbr0, long ttbr1) implements PagingState {
     }
 
-    // ONE_REG ids of system registers: ARM64_SYS_REG(op0, op1, CRn, CRm, op2) of
-    // arch/arm64/include/uapi/asm/kvm.h, the encodings of the MRS instruction (Arm ARM D19).
-    /** arch/arm64/include/uapi/asm/kvm.h: {@code (0x0013 << KVM_REG_ARM_COPROC_SHIFT)}. */
-    static final long KVM_REG_ARM64_SYSREG = 0x0013L << 16;
-    static final long SCTLR_EL1 = sysReg(3, 0, 1, 0, 0);
-    static final long TTBR0_EL1 = sysReg(3, 0, 2, 0, 0);
-    static final long TTBR1_EL1 = sysReg(3, 0, 2, 0, 1);
-    static final long TCR_EL1 = sysReg(3, 0, 2, 0, 2);
+    // The ONE_REG ids of the registers that define the address space (KvmSysRegs: ARM64_SYS_REG).
+    static final long SCTLR_EL1 = KvmSysRegs.id(KvmSysRegs.SCTLR_EL1);
+    static final long TTBR0_EL1 = KvmSysRegs.id(KvmSysRegs.TTBR0_EL1);
+    static final long TTBR1_EL1 = KvmSysRegs.id(KvmSysRegs.TTBR1_EL1);
+    static final long TCR_EL1 = KvmSysRegs.id(KvmSysRegs.TCR_EL1);
 
     static final long SCTLR_M = 1L;
 
@@ -61,13 +58,6 @@ public final class Aarch64PageWalker implements AddressTranslator {
     static final long TTBR_BADDR = ADDRESS_48 & ~1L;
 
     private static final int MAX_INPUT_BITS = 48;
-
-    /** {@code ARM64_SYS_REG(op0, op1, crn, crm, op2)}: a U64 system register id. */
-    static long sysReg(int op0, int op1, int crn, int crm, int op2) {
-        return KvmCoreRegs.KVM_REG_ARM64 | KvmCoreRegs.KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG
-                | ((long) op0 << 14 & 0xC000) | ((long) op1 << 11 & 0x3800) | ((long) crn << 7 & 0x0780)
-                | ((long) crm << 3 & 0x0078) | (op2 & 0x7);
-    }
 
     @Override
     public PagingState capture(VcpuHandle vcpu) {
