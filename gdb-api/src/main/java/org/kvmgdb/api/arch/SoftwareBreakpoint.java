@@ -12,6 +12,15 @@ public interface SoftwareBreakpoint {
     byte[] instruction(int kind);
 
     /**
+     * Whether a breakpoint of {@code kind} may be planted at guest-virtual {@code address}; an
+     * architecture with fixed-size aligned instructions refuses a misaligned one (AArch64: a
+     * {@code Z0} not 4-byte aligned gets an error reply). The default accepts every address.
+     */
+    default boolean accepts(long address, int kind) {
+        return true;
+    }
+
+    /**
      * Called after the core patched guest code at {@code physicalAddress} (breakpoint in or out),
      * before any vCPU runs again; an architecture whose instruction cache is not coherent with
      * host writes synchronises it here. Nothing to do on x86.

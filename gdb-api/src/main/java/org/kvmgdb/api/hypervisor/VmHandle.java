@@ -15,4 +15,14 @@ public interface VmHandle {
     int systemIoctl(long request, ByteBuffer arg);
 
     PhysicalMemory memory();
+
+    /**
+     * Makes the guest's instruction fetch see bytes the host just wrote at guest-physical
+     * {@code [guestPhysical, guestPhysical + length)}: on a host whose instruction cache is not
+     * coherent with data stores (arm64) the implementation cleans the data cache and invalidates the
+     * instruction cache over its mapping of those bytes (what libgcc's {@code __clear_cache} does).
+     * The default does nothing, which is right for x86 hosts.
+     */
+    default void syncInstructionCache(long guestPhysical, int length) {
+    }
 }

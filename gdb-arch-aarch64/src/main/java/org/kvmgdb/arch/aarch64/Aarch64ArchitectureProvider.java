@@ -4,7 +4,9 @@ import java.util.Optional;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.StopClassifier;
 import org.kvmgdb.api.arch.TargetDescription;
 
 /**
@@ -20,6 +22,8 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     /** {@code EM_AARCH64} (include/uapi/linux/elf-em.h). */
     public static final int EM_AARCH64 = 183;
 
+    private static final Aarch64GuestDebug GUEST_DEBUG = new Aarch64GuestDebug();
+    private static final StopClassifier STOP_CLASSIFIER = new Aarch64StopClassifier(GUEST_DEBUG);
     private static final RegisterAccess REGISTER_ACCESS = new Aarch64RegisterAccess(Aarch64Registers.targetDescription());
 
     @Override
@@ -50,5 +54,15 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     @Override
     public Optional<RegisterAccess> registerAccess() {
         return Optional.of(REGISTER_ACCESS);
+    }
+
+    @Override
+    public Optional<GuestDebug> guestDebug() {
+        return Optional.of(GUEST_DEBUG);
+    }
+
+    @Override
+    public Optional<StopClassifier> stopClassifier() {
+        return Optional.of(STOP_CLASSIFIER);
     }
 }

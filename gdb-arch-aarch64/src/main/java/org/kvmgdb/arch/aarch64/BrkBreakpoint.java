@@ -26,18 +26,21 @@ public final class BrkBreakpoint implements SoftwareBreakpoint {
         return kind == KIND ? BRK_0.clone() : null;
     }
 
+    /** A64 instructions are 4 bytes, 4-byte aligned: a {@code Z0} at any other address is refused. */
+    @Override
+    public boolean accepts(long address, int kind) {
+        return kind == KIND && (address & 3) == 0;
+    }
+
     /**
      * AArch64 does not keep instruction fetch coherent with data stores: after the host writes an
      * instruction into guest memory, the data cache has to be cleaned and the instruction cache
      * invalidated for those bytes (what libgcc's {@code __clear_cache} does) before a vCPU may
-     * execute them, or it can still run the old instruction.
-     *
-     * <p>That maintenance is not implemented yet; it belongs to issue 5 (the AArch64 plugin), which
-     * needs a way to request it through the hypervisor handles. Until then this method does
-     * nothing. That is correct on the x86 hosts kvmgdb runs on today, where no AArch64 guest can
-     * run; on an arm64 host a planted or removed breakpoint could go unseen until then.
+     * execute them, or it can still run the old instruction. The VM handle owns the host mapping,
+     * so it does the maintenance ({@link VmHandle#syncInstructionCache}).
      */
     @Override
     public void codePatched(VmHandle vm, long physicalAddress, int length) {
+        vm.syncInstructionCache(physicalAddress, length);
     }
 }

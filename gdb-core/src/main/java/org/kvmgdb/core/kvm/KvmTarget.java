@@ -574,6 +574,9 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         if (instruction == null) {
             throw new TargetException(TargetException.EINVAL, "breakpoint kind " + kind + " is not valid here");
         }
+        if (!breakpointInstruction.accepts(address, kind)) {
+            throw new TargetException(TargetException.EINVAL, String.format("no breakpoint of kind %d at 0x%x: not an instruction boundary", kind, address));
+        }
         GuestMemory memory = vm.memory();
         AddressSpaces spaces = addressSpaces(runners.get(0));
         long[] physical = new long[instruction.length];

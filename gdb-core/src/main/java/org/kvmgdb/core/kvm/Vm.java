@@ -52,6 +52,7 @@ public final class Vm implements VmHandle, AutoCloseable {
     private final List<VcpuRunner> runners = new ArrayList<>();
     private final Devices devices;
     private final RunControl freeRun = this::freeRunStopped;
+    private final long[] instructionCacheSyncs = new long[3];
 
     // Guarded by lock.
     private RunControl control = freeRun;
@@ -135,6 +136,34 @@ public final class Vm implements VmHandle, AutoCloseable {
 
     List<VcpuRunner> runners() {
         return runners;
+    }
+
+    /**
+     * On an arm64 host, libgcc's {@code __clear_cache} over the host mapping of those bytes; on x86
+     * the caches are coherent and nothing is done. Either way the request is counted and the last
+     * one kept, so tests can see that an architecture asked for it.
+     */
+    @Override
+    public void syncInstructionCache(long guestPhysical, int length) {
+        if (!memory.contains(guestPhysical, length)) {
+            throw new IndexOutOfBoundsException(String.format("instruction cache sync of %d bytes at 0x%x: outside RAM", length, guestPhysical));
+        }
+        synchronized (instructionCacheSyncs) {
+            instructionCacheSyncs[0]++;
+            instructionCacheSyncs[1] = guestPhysical;
+            instructionCacheSyncs[2] = length;
+        }
+        if (LibGcc.AVAILABLE) {
+            long begin = memory.hostAddress() + guestPhysical;
+            LibGcc.__clear_cache(begin, begin + length);
+        }
+    }
+
+    /** {count, last guest-physical address, last length} of {@link #syncInstructionCache} requests. */
+    long[] instructionCacheSyncs() {
+        synchronized (instructionCacheSyncs) {
+            return instructionCacheSyncs.clone();
+        }
     }
 
     @Override

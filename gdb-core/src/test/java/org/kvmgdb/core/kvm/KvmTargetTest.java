@@ -177,6 +177,60 @@ class KvmTargetTest {
     }
 
     /**
+     * The x86 plugin with a software breakpoint that behaves as AArch64's does on the two points the
+     * core must honour: it refuses addresses off a 4-byte boundary ({@link SoftwareBreakpoint#accepts})
+     * and asks the VM to sync the instruction cache after each patch.
+     */
+    private static final class AlignedCacheSyncing implements ArchitectureProvider {
+        final ArchitectureProvider real = X86ForTests.provider();
+
+        @Override public String id() { return real.id(); }
+        @Override public int elfMachine() { return real.elfMachine(); }
+        @Override public TargetDescription targetDescription() { return real.targetDescription(); }
+        @Override public Optional<RegisterAccess> registerAccess() { return real.registerAccess(); }
+        @Override public Optional<GuestDebug> guestDebug() { return real.guestDebug(); }
+        @Override public Optional<StopClassifier> stopClassifier() { return real.stopClassifier(); }
+        @Override public Optional<AddressTranslator> addressTranslator() { return real.addressTranslator(); }
+        @Override public Optional<BootState> bootState() { return real.bootState(); }
+
+        @Override
+        public SoftwareBreakpoint softwareBreakpoint() {
+            SoftwareBreakpoint r = real.softwareBreakpoint();
+            return new SoftwareBreakpoint() {
+                @Override public byte[] instruction(int kind) { return r.instruction(kind); }
+                @Override public boolean accepts(long address, int kind) { return (address & 3) == 0; }
+
+                @Override
+                public void codePatched(org.kvmgdb.api.hypervisor.VmHandle handle, long physicalAddress, int length) {
+                    handle.syncInstructionCache(physicalAddress, length);
+                }
+            };
+        }
+    }
+
+    @Test
+    void aPatchAsksTheVmToSyncTheInstructionCacheAndAMisalignedBreakpointIsRefused() throws Exception {
+        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN);
+        target = new KvmTarget(vm, new AlignedCacheSyncing());
+        target.attach();
+        long aligned = TestGuest.address("add") & ~3L;
+
+        target.insertBreakpoint(BreakpointType.SOFTWARE, aligned, 1);
+        // The guest is identity-mapped: the patched physical byte is the breakpoint's address.
+        assertArrayEquals(new long[] {1, aligned, 1}, vm.instructionCacheSyncs());
+        target.removeBreakpoint(BreakpointType.SOFTWARE, aligned, 1);
+        assertArrayEquals(new long[] {2, aligned, 1}, vm.instructionCacheSyncs());
+
+        byte[] before = raw(aligned + 1, 1);
+        TargetException refused = assertThrows(TargetException.class,
+                () -> target.insertBreakpoint(BreakpointType.SOFTWARE, aligned + 1, 1));
+        assertEquals(TargetException.EINVAL, refused.errno());
+        assertArrayEquals(before, raw(aligned + 1, 1), "nothing planted");
+        assertEquals(2, vm.instructionCacheSyncs()[0]);
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+    }
+
+    /**
      * The x86 plugin, except that once {@code failPc} is set, reading a pc on a vCPU thread (where
      * KvmTarget handles stops) throws as a failed KVM_GET_REGS would.
      */

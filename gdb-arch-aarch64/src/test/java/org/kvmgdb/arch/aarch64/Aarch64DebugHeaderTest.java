@@ -1,0 +1,89 @@
+package org.kvmgdb.arch.aarch64;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The guest-debug constants of {@link Aarch64GuestDebug}, {@link Aarch64StopClassifier} and
+ * {@link Aarch64ExceptionRegs} against the arm64 uapi headers of {@code linux-libc-dev-arm64-cross}:
+ * a C program compiled with the host gcc ({@code -nostdinc}, the arm64 include directory first, as
+ * {@link KvmCoreRegsHeaderTest} does; both LP64, so struct layouts agree) prints sizeof/offsetof
+ * and the macros' values.
+ */
+class Aarch64DebugHeaderTest {
+    private static final Path ARM64_INCLUDE = Path.of("/usr/aarch64-linux-gnu/include");
+
+    @Test
+    void guestDebugAndDebugExitLayoutsMatchTheArm64UapiHeaders(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isRegularFile(ARM64_INCLUDE.resolve("asm/kvm.h")),
+                "linux-libc-dev-arm64-cross not installed (no " + ARM64_INCLUDE.resolve("asm/kvm.h") + ")");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc not installed");
+
+        Map<String, Long> ours = new LinkedHashMap<>();
+        ours.put("sizeof(struct kvm_guest_debug)", (long) Aarch64GuestDebug.SIZE);
+        ours.put("offsetof(struct kvm_guest_debug, control)", (long) Aarch64GuestDebug.OFFSET_CONTROL);
+        ours.put("offsetof(struct kvm_guest_debug, arch.dbg_bcr)", (long) Aarch64GuestDebug.OFFSET_DBG_BCR);
+        ours.put("offsetof(struct kvm_guest_debug, arch.dbg_bvr)", (long) Aarch64GuestDebug.OFFSET_DBG_BVR);
+        ours.put("offsetof(struct kvm_guest_debug, arch.dbg_wcr)", (long) Aarch64GuestDebug.OFFSET_DBG_WCR);
+        ours.put("offsetof(struct kvm_guest_debug, arch.dbg_wvr)", (long) Aarch64GuestDebug.OFFSET_DBG_WVR);
+        ours.put("KVM_ARM_MAX_DBG_REGS", (long) Aarch64GuestDebug.KVM_ARM_MAX_DBG_REGS);
+        ours.put("KVM_SET_GUEST_DEBUG", Aarch64GuestDebug.KVM_SET_GUEST_DEBUG);
+        ours.put("KVM_GUESTDBG_ENABLE", (long) Aarch64GuestDebug.KVM_GUESTDBG_ENABLE);
+        ours.put("KVM_GUESTDBG_SINGLESTEP", (long) Aarch64GuestDebug.KVM_GUESTDBG_SINGLESTEP);
+        ours.put("KVM_GUESTDBG_USE_SW_BP", (long) Aarch64GuestDebug.KVM_GUESTDBG_USE_SW_BP);
+        ours.put("KVM_GUESTDBG_USE_HW", (long) Aarch64GuestDebug.KVM_GUESTDBG_USE_HW);
+        ours.put("KVM_CAP_GUEST_DEBUG_HW_BPS", (long) Aarch64GuestDebug.KVM_CAP_GUEST_DEBUG_HW_BPS);
+        ours.put("KVM_CAP_GUEST_DEBUG_HW_WPS", (long) Aarch64GuestDebug.KVM_CAP_GUEST_DEBUG_HW_WPS);
+        ours.put("KVM_EXIT_DEBUG", (long) Aarch64StopClassifier.KVM_EXIT_DEBUG);
+        ours.put("offsetof(struct kvm_run, exit_reason)", 8L);
+        ours.put("offsetof(struct kvm_run, debug.arch.hsr)", (long) Aarch64StopClassifier.OFFSET_DEBUG_HSR);
+        ours.put("offsetof(struct kvm_run, debug.arch.hsr_high)", (long) Aarch64StopClassifier.OFFSET_DEBUG_HSR_HIGH);
+        ours.put("offsetof(struct kvm_run, debug.arch.far)", (long) Aarch64StopClassifier.OFFSET_DEBUG_FAR);
+        ours.put("KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(spsr[KVM_SPSR_EL1])",
+                Aarch64ExceptionRegs.SPSR_EL1);
+        ours.put("ARM64_SYS_REG(3, 0, 5, 2, 0)", Aarch64ExceptionRegs.ESR_EL1);
+        ours.put("ARM64_SYS_REG(3, 0, 6, 0, 0)", Aarch64ExceptionRegs.FAR_EL1);
+        ours.put("ARM64_SYS_REG(3, 0, 12, 0, 0)", Aarch64ExceptionRegs.VBAR_EL1);
+
+        StringBuilder c = new StringBuilder("int printf(const char *, ...);\n#include <stddef.h>\n#include <linux/kvm.h>\nint main(void) {\n");
+        int i = 0;
+        for (String expression : ours.keySet()) {
+            c.append("  printf(\"").append(i++).append(" %llx\\n\", (unsigned long long) (").append(expression).append("));\n");
+        }
+        c.append("  return 0;\n}\n");
+        Path source = dir.resolve("debug.c");
+        Files.writeString(source, c);
+        String gccInclude = run(dir, "/usr/bin/gcc", "-print-file-name=include").trim();
+        run(dir, "/usr/bin/gcc", "-nostdinc", "-I" + ARM64_INCLUDE, "-isystem", gccInclude, "-o", "debug", source.toString());
+        List<String> lines = run(dir, dir.resolve("debug").toString()).lines().toList();
+
+        List<String> names = new ArrayList<>(ours.keySet());
+        assertEquals(names.size(), lines.size());
+        for (String line : lines) {
+            String[] parts = line.split(" ");
+            String name = names.get(Integer.parseInt(parts[0]));
+            assertEquals(parts[1], Long.toHexString(ours.get(name)), name);
+        }
+    }
+
+    private static String run(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), command[0] + " did not finish");
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
+        return out;
+    }
+}
