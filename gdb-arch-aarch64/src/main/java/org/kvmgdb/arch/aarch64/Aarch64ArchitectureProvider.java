@@ -3,8 +3,8 @@ package org.kvmgdb.arch.aarch64;
 import java.util.Optional;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
-import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.GuestDebug;
+import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.SoftwareBreakpoint;
 import org.kvmgdb.api.arch.StopClassifier;
 import org.kvmgdb.api.arch.TargetDescription;
@@ -12,9 +12,11 @@ import org.kvmgdb.api.arch.TargetDescription;
 /**
  * AArch64 (A64, EL1 guests). Registered in
  * {@code META-INF/services/org.kvmgdb.api.arch.ArchitectureProvider}. Offers the register table,
- * {@code BRK #0}, register access through ONE_REG (core, FP/SIMD and EL1 system registers) and the
- * stage-1 page walker; hardware debug, stop classification and boot state are issue 5's and keep the
- * interface's empty defaults for now.
+ * {@code BRK #0} (with the I-cache sync request after each patch), register access through ONE_REG
+ * (core, FP/SIMD and EL1 system registers), the stage-1 page walker, {@code KVM_SET_GUEST_DEBUG}
+ * encoding (BVR/BCR, WVR/WCR, single step with DAIF masked) and stop classification from the ESR
+ * exception class; boot state (issue 5) keeps the interface's empty default for now, so AArch64
+ * guests cannot be started yet.
  */
 public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     public static final String ID = "aarch64";

@@ -210,8 +210,8 @@ class KvmTargetTest {
 
     @Test
     void aPatchAsksTheVmToSyncTheInstructionCacheAndAMisalignedBreakpointIsRefused() throws Exception {
-        vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN);
-        target = new KvmTarget(vm, new AlignedCacheSyncing());
+        vm = harness.boot(1, serial, TestGuest.MODE_RUN);
+        target = harness.own(new KvmTarget(vm, new AlignedCacheSyncing()));
         target.attach();
         long aligned = TestGuest.address("add") & ~3L;
 
@@ -221,13 +221,13 @@ class KvmTargetTest {
         target.removeBreakpoint(BreakpointType.SOFTWARE, aligned, 1);
         assertArrayEquals(new long[] {2, aligned, 1}, vm.instructionCacheSyncs());
 
-        byte[] before = raw(aligned + 1, 1);
+        byte[] before = harness.raw(aligned + 1, 1);
         TargetException refused = assertThrows(TargetException.class,
                 () -> target.insertBreakpoint(BreakpointType.SOFTWARE, aligned + 1, 1));
         assertEquals(TargetException.EINVAL, refused.errno());
-        assertArrayEquals(before, raw(aligned + 1, 1), "nothing planted");
+        assertArrayEquals(before, harness.raw(aligned + 1, 1), "nothing planted");
         assertEquals(2, vm.instructionCacheSyncs()[0]);
-        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), continueAll());
+        assertEquals(new StopEvent.Exited(TestGuest.EXIT_STATUS), harness.continueAll());
     }
 
     /**
