@@ -16,10 +16,18 @@ public interface BootState {
     void boot(VcpuHandle vcpu, BootParameters parameters);
 
     /**
+     * Where RAM and the devices are. The default is {@link Platform#PC}, what every architecture got
+     * before this method existed.
+     */
+    default Platform platform() {
+        return Platform.PC;
+    }
+
+    /**
      * @param entryPoint    ELF entry point, where every vCPU starts
      * @param vcpuCount     number of vCPUs
-     * @param ramSize       bytes of RAM at guest-physical 0
-     * @param reservedBytes the low memory the VMM keeps for itself (boot structures go there)
+     * @param ramSize       bytes of RAM at {@link Platform#ramBase()}
+     * @param reservedBytes the bytes at the start of RAM the VMM keeps for itself (boot structures go there)
      */
     record BootParameters(long entryPoint, int vcpuCount, long ramSize, long reservedBytes) {
     }

@@ -1,13 +1,18 @@
 package org.kvmgdb.api.hypervisor;
 
 /**
- * Guest-physical memory (RAM only). Addresses outside {@code [0, size())} are refused with
- * {@link IndexOutOfBoundsException}, never wrapped.
+ * Guest-physical memory (RAM only). Addresses are guest-physical; those outside
+ * {@code [base(), base() + size())} are refused with {@link IndexOutOfBoundsException}, never wrapped.
  */
 public interface PhysicalMemory {
 
-    /** RAM size in bytes; RAM spans guest-physical {@code 0 .. size()-1}. */
+    /** RAM size in bytes; RAM spans guest-physical {@code base() .. base()+size()-1}. */
     long size();
+
+    /** Guest-physical address of the first RAM byte: 0 on a PC, the platform's RAM base elsewhere. */
+    default long base() {
+        return 0;
+    }
 
     void read(long address, byte[] destination, int offset, int length);
 
@@ -32,6 +37,6 @@ public interface PhysicalMemory {
     }
 
     default boolean contains(long address, long length) {
-        return address >= 0 && length >= 0 && address <= size() - length;
+        return address >= base() && length >= 0 && length <= size() && address - base() <= size() - length;
     }
 }

@@ -241,29 +241,45 @@ public final class ElfImage {
     }
 
     /**
-     * Checks every segment lies in RAM above the reserved low memory.
+     * Checks every segment lies in RAM at guest-physical 0 above the reserved low memory.
      *
      * @param ramSize       bytes of RAM at guest-physical 0
      * @param reservedBytes the VMM's own low memory
      */
     public void checkFits(long ramSize, long reservedBytes) throws ElfException {
+        checkFits(0, ramSize, reservedBytes);
+    }
+
+    /**
+     * Checks every segment lies in RAM above the reserved bytes at its start.
+     *
+     * @param ramBase       guest-physical address of the first RAM byte (the platform's)
+     * @param ramSize       bytes of RAM
+     * @param reservedBytes the VMM's own bytes at the start of RAM
+     */
+    public void checkFits(long ramBase, long ramSize, long reservedBytes) throws ElfException {
+        long lowest = ramBase + reservedBytes;
+        long ramEnd = ramBase + ramSize;
         for (Segment s : segments) {
             long start = s.physicalAddress();
             long end = start + s.memorySize();
-            if (Long.compareUnsigned(start, reservedBytes) < 0) {
-                throw new ElfException(String.format("%s: segment at paddr 0x%x lies in the first %d KiB, which the VMM reserves for"
-                        + " page tables and GDT; link the guest at 0x%x or above (the tests use 1 MiB)", name, start, reservedBytes / 1024, reservedBytes));
+            if (Long.compareUnsigned(start, ramBase) >= 0 && Long.compareUnsigned(start, lowest) < 0) {
+                throw new ElfException(ramBase == 0
+                        ? String.format("%s: segment at paddr 0x%x lies in the first %d KiB, which the VMM reserves for"
+                                + " page tables and GDT; link the guest at 0x%x or above (the tests use 1 MiB)", name, start, reservedBytes / 1024, lowest)
+                        : String.format("%s: segment at paddr 0x%x lies in the first %d KiB of RAM (at 0x%x), which the VMM reserves for"
+                                + " its boot structures; link the guest at 0x%x or above", name, start, reservedBytes / 1024, ramBase, lowest));
             }
-            if (Long.compareUnsigned(end, start) < 0 || Long.compareUnsigned(end, ramSize) > 0) {
-                throw new ElfException(String.format("%s: segment at paddr 0x%x..0x%x lies outside RAM (0..0x%x, %d MiB); give more --memory or link it lower",
-                        name, start, end, ramSize, ramSize >> 20));
+            if (Long.compareUnsigned(start, ramBase) < 0 || Long.compareUnsigned(end, start) < 0 || Long.compareUnsigned(end, ramEnd) > 0) {
+                throw new ElfException(String.format("%s: segment at paddr 0x%x..0x%x lies outside RAM (%s..0x%x, %d MiB); give more --memory or link it lower",
+                        name, start, end, ramBase == 0 ? "0" : "0x" + Long.toHexString(ramBase), ramEnd, ramSize >> 20));
             }
         }
     }
 
-    /** Copies the segments into guest memory after {@link #checkFits}, zeroing each one's tail. */
+    /** Copies the segments into guest memory (at its {@link PhysicalMemory#base()}) after {@link #checkFits}, zeroing each one's tail. */
     public void loadInto(PhysicalMemory memory, long reservedBytes) throws ElfException {
-        checkFits(memory.size(), reservedBytes);
+        checkFits(memory.base(), memory.size(), reservedBytes);
         for (Segment s : segments) {
             memory.write(s.physicalAddress(), bytes, (int) s.fileOffset(), (int) s.fileSize());
             long zeros = s.memorySize() - s.fileSize();

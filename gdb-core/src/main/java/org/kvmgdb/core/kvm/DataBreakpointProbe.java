@@ -30,7 +30,7 @@ import org.tinylog.Logger;
 final class DataBreakpointProbe {
     static final String PROPERTY = "kvmgdb.watchpoints";
 
-    /** Probe layout: code and data in the first pages above the VMM's reserved low memory. */
+    /** Probe layout, as offsets from the platform's RAM base: code and data in the first pages above the VMM's reserved memory. */
     static final long RAM = Vm.RESERVED_LOW_MEMORY + 0x10000;
     static final long CODE = Vm.RESERVED_LOW_MEMORY;
     static final long DATA = Vm.RESERVED_LOW_MEMORY + 0x1000;
@@ -78,16 +78,19 @@ final class DataBreakpointProbe {
         Optional<GuestDebug> debug = arch.guestDebug();
         Optional<StopClassifier> classifier = arch.stopClassifier();
         Optional<BootState> boot = arch.bootState();
-        Optional<byte[]> code = debug.flatMap(d -> d.dataWriteProbe(CODE, DATA));
+        long ramBase = boot.map(b -> b.platform().ramBase()).orElse(0L);
+        long codeAt = ramBase + CODE;
+        long dataAt = ramBase + DATA;
+        Optional<byte[]> code = debug.flatMap(d -> d.dataWriteProbe(codeAt, dataAt));
         if (debug.isEmpty() || classifier.isEmpty() || boot.isEmpty() || code.isEmpty()) {
             Logger.debug("architecture {} has no data breakpoint probe: trusting its slots", arch.id());
             return true;
         }
-        try (Vm vm = kvm.createVm(new Vm.Config(RAM, 1, OutputStream.nullOutputStream()))) {
-            vm.boot(boot.get(), CODE);
-            vm.memory().write(CODE, code.get(), 0, code.get().length);
+        try (Vm vm = kvm.createVm(new Vm.Config(RAM, 1, OutputStream.nullOutputStream(), boot.get().platform()))) {
+            vm.boot(boot.get(), codeAt);
+            vm.memory().write(codeAt, code.get(), 0, code.get().length);
             Vcpu vcpu = vm.vcpus().get(0);
-            HardwareSlot slot = new HardwareSlot(HardwareSlot.Kind.WRITE, DATA, 1);
+            HardwareSlot slot = new HardwareSlot(HardwareSlot.Kind.WRITE, dataAt, 1);
             debug.get().apply(vcpu, new DebugControl(false, false, false, List.of(slot)));
             // The vCPU's own thread is idle until started, so this thread may run it (Vcpu#enter).
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -105,7 +108,7 @@ final class DataBreakpointProbe {
                 }
                 if (reason == KvmIoctl.KVM_EXIT_HLT) {
                     byte[] b = new byte[1];
-                    vm.memory().read(DATA, b, 0, 1);
+                    vm.memory().read(dataAt, b, 0, 1);
                     if (b[0] != 1) {
                         Logger.warn("data breakpoint probe: halted without writing its byte");
                     }

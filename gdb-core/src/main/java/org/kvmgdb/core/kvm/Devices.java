@@ -5,25 +5,40 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.kvmgdb.api.arch.Platform;
 import org.tinylog.Logger;
 
 /**
- * The guest's devices (DESIGN.md, guest ABI): COM1 as far as a polling driver needs it, QEMU's
- * {@code isa-debug-exit} at 0xF4, and nothing else: other ports and MMIO are logged once each and
- * ignored, reads returning all ones as on an empty bus. Called from vCPU threads.
+ * The guest's devices (DESIGN.md, guest ABI), where the {@link Platform} puts them: a serial port
+ * (on port I/O, COM1 as far as a polling driver needs it; on MMIO, a data register) and an exit
+ * register with QEMU's {@code isa-debug-exit} status rule, and nothing else: other ports and MMIO
+ * are logged once each and ignored, reads returning all ones as on an empty bus. Called from vCPU
+ * threads.
  */
 final class Devices {
-    /** COM1's base port: THR/RBR/DLL at +0, IER/DLM +1, IIR/FCR +2, LCR +3, MCR +4, LSR +5, MSR +6, SCR +7. */
-    static final int COM1 = 0x3F8;
-    /** QEMU's {@code isa-debug-exit,iobase=0xf4,iosize=0x04}. */
-    static final int EXIT_PORT = 0xF4;
+    /** The exit register's width, as QEMU's {@code isa-debug-exit,iobase=0xf4,iosize=0x04}. */
     static final int EXIT_PORT_SIZE = 4;
+    /** A 16550's register file on port I/O: THR/RBR/DLL at +0, IER/DLM +1, IIR/FCR +2, LCR +3, MCR +4, LSR +5, MSR +6, SCR +7. */
+    private static final int UART_PORTS = 8;
+    /** An MMIO serial port's data register (PL011 UARTDR is 32 bits wide). */
+    private static final int SERIAL_DATA_REGISTER_SIZE = 4;
 
-    private final Uart com1;
+    private final Uart uart;
+    private final OutputStream serialOutput;
+    private final Platform.Device serial;
+    private final Platform.Device exit;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
+    /** A PC's devices: COM1 at 0x3F8 and the exit port at 0xF4. */
     Devices(OutputStream serialOutput) {
-        this.com1 = new Uart(serialOutput);
+        this(serialOutput, Platform.PC);
+    }
+
+    Devices(OutputStream serialOutput, Platform platform) {
+        this.serialOutput = serialOutput;
+        this.uart = new Uart(serialOutput);
+        this.serial = platform.serial();
+        this.exit = platform.exit();
     }
 
     /**
@@ -43,7 +58,7 @@ final class Devices {
                 put(run, at, size, in(port, size));
             } else {
                 long value = get(run, at, size);
-                if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORT_SIZE) {
+                if (within(exit, Platform.Bus.PORT_IO, port, EXIT_PORT_SIZE)) {
                     return VmExit.exitPort(value);
                 }
                 out(port, size, value);
@@ -52,25 +67,50 @@ final class Devices {
         return null;
     }
 
-    /** Serves a KVM_EXIT_MMIO: nothing is mapped there. */
-    void mmio(ByteBuffer run) {
+    /**
+     * Serves a KVM_EXIT_MMIO: the platform's MMIO serial data register and exit register, nothing
+     * else.
+     *
+     * @return how the VM ends when the guest wrote to the exit register, else null
+     */
+    VmExit mmio(ByteBuffer run) {
         long address = run.getLong(KvmIoctl.Run.MMIO_PHYS_ADDR);
         int length = run.getInt(KvmIoctl.Run.MMIO_LEN);
         boolean write = run.get(KvmIoctl.Run.MMIO_IS_WRITE) != 0;
+        int bytes = Math.min(length, 8); // kvm_run.mmio.data is 8 bytes
+        if (within(exit, Platform.Bus.MMIO, address, EXIT_PORT_SIZE)) {
+            if (write) {
+                return VmExit.exitPort(get(run, KvmIoctl.Run.MMIO_DATA, bytes));
+            }
+            put(run, KvmIoctl.Run.MMIO_DATA, bytes, 0); // reads as 0, as isa-debug-exit does
+            return null;
+        }
+        if (within(serial, Platform.Bus.MMIO, address, SERIAL_DATA_REGISTER_SIZE)) {
+            if (write && address == serial.address()) {
+                transmit(serialOutput, (int) run.get(KvmIoctl.Run.MMIO_DATA) & 0xFF);
+            } else if (!write) {
+                put(run, KvmIoctl.Run.MMIO_DATA, bytes, 0); // nothing is ever received
+            }
+            return null;
+        }
         once(String.format("MMIO %s of %d bytes at 0x%x: no device there, %s", write ? "write" : "read", length, address,
                 write ? "ignored" : "reads as all ones"));
         if (!write) {
-            for (int i = 0; i < Math.min(length, 8); i++) {
-                run.put(KvmIoctl.Run.MMIO_DATA + i, (byte) 0xFF);
-            }
+            put(run, KvmIoctl.Run.MMIO_DATA, bytes, -1L);
         }
+        return null;
+    }
+
+    /** Whether {@code address} is one of the {@code size} bytes of {@code device}, if the device is on {@code bus}. */
+    private static boolean within(Platform.Device device, Platform.Bus bus, long address, int size) {
+        return device.bus() == bus && address - device.address() >= 0 && address - device.address() < size;
     }
 
     private long in(int port, int size) {
-        if (port >= COM1 && port < COM1 + 8 && size == 1) {
-            return com1.read(port - COM1);
+        if (within(serial, Platform.Bus.PORT_IO, port, UART_PORTS) && size == 1) {
+            return uart.read((int) (port - serial.address()));
         }
-        if (port >= EXIT_PORT && port < EXIT_PORT + EXIT_PORT_SIZE) {
+        if (within(exit, Platform.Bus.PORT_IO, port, EXIT_PORT_SIZE)) {
             return 0; // isa-debug-exit reads as 0 in QEMU
         }
         once(String.format("port read of %d bytes at 0x%x: no device there, reads as all ones", size, port));
@@ -78,11 +118,20 @@ final class Devices {
     }
 
     private void out(int port, int size, long value) {
-        if (port >= COM1 && port < COM1 + 8 && size == 1) {
-            com1.write(port - COM1, (int) value & 0xFF);
+        if (within(serial, Platform.Bus.PORT_IO, port, UART_PORTS) && size == 1) {
+            uart.write((int) (port - serial.address()), (int) value & 0xFF);
             return;
         }
         once(String.format("port write of %d bytes at 0x%x: no device there, ignored", size, port));
+    }
+
+    private static void transmit(OutputStream output, int value) {
+        try {
+            output.write(value);
+            output.flush();
+        } catch (IOException e) {
+            Logger.warn("serial output failed, byte dropped: {}", e.getMessage());
+        }
     }
 
     private void once(String message) {
@@ -152,12 +201,7 @@ final class Devices {
         }
 
         private void transmit(int value) {
-            try {
-                output.write(value);
-                output.flush();
-            } catch (IOException e) {
-                Logger.warn("serial output failed, byte dropped: {}", e.getMessage());
-            }
+            Devices.transmit(output, value);
         }
     }
 }

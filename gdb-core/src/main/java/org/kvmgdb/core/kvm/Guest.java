@@ -44,10 +44,11 @@ public final class Guest implements AutoCloseable {
     public static Guest boot(ElfImage image, ArchitectureProvider arch, Vm.Config config) throws ElfException {
         BootState bootState = arch.bootState().orElseThrow(() -> new ElfException(
                 image.name() + ": the " + arch.id() + " plugin cannot boot a guest (it offers no boot state)"));
-        image.checkFits(config.memorySize(), Vm.RESERVED_LOW_MEMORY);
+        Vm.Config onPlatform = config.withPlatform(bootState.platform());
+        image.checkFits(onPlatform.platform().ramBase(), onPlatform.memorySize(), Vm.RESERVED_LOW_MEMORY);
         Kvm kvm = Kvm.open();
         try {
-            Vm vm = kvm.createVm(config);
+            Vm vm = kvm.createVm(onPlatform);
             try {
                 image.loadInto(vm.memory(), Vm.RESERVED_LOW_MEMORY);
                 vm.boot(bootState, image.entry());

@@ -8,26 +8,44 @@ import org.kvmgdb.api.hypervisor.PhysicalMemory;
 
 /**
  * Guest RAM: one anonymous {@code MAP_SHARED | MAP_NORESERVE} host mapping registered as KVM
- * memory slot 0 at guest-physical 0. Reads and writes go straight to the mapping, so they see and
- * make the same bytes the guest does, also while it runs.
+ * memory slot 0 at the platform's RAM base (guest-physical 0 on a PC). Addresses are guest-physical;
+ * the mapping's offset is {@code address - base()}. Reads and writes go straight to the mapping, so
+ * they see and make the same bytes the guest does, also while it runs.
  */
 public final class GuestMemory implements PhysicalMemory {
     private final long hostAddress;
+    private final long guestBase;
     private final long size;
-    private final Pointer base;
+    private final Pointer host;
     private volatile boolean unmapped;
 
-    private GuestMemory(long hostAddress, long size) {
+    private GuestMemory(long hostAddress, long guestBase, long size) {
         this.hostAddress = hostAddress;
+        this.guestBase = guestBase;
         this.size = size;
-        this.base = new Pointer(hostAddress);
+        this.host = new Pointer(hostAddress);
     }
 
-    /** Maps {@code size} bytes of zeroed, lazily allocated host memory. */
+    /** Maps {@code size} bytes of zeroed, lazily allocated host memory for RAM at guest-physical 0. */
     static GuestMemory allocate(long size) {
+        return allocate(0, size);
+    }
+
+    /** Maps {@code size} bytes of zeroed, lazily allocated host memory for RAM at guest-physical {@code guestBase}. */
+    static GuestMemory allocate(long guestBase, long size) {
         long address = Sys.mmap(size, LibC.PROT_READ | LibC.PROT_WRITE,
                 LibC.MAP_SHARED | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0, "guest RAM, " + size + " bytes");
-        return new GuestMemory(address, size);
+        return new GuestMemory(address, guestBase, size);
+    }
+
+    @Override
+    public long base() {
+        return guestBase;
+    }
+
+    /** Where guest-physical {@code address} is in this process (the caller has checked it is RAM). */
+    long hostAddress(long address) {
+        return hostAddress + (address - guestBase);
     }
 
     /** Where the mapping starts in this process, for {@code kvm_userspace_memory_region.userspace_addr}. */
@@ -44,27 +62,27 @@ public final class GuestMemory implements PhysicalMemory {
     public void read(long address, byte[] destination, int offset, int length) {
         check(address, length);
         Objects.checkFromIndexSize(offset, length, destination.length);
-        base.read(address, destination, offset, length);
+        host.read(address - guestBase, destination, offset, length);
     }
 
     @Override
     public void write(long address, byte[] source, int offset, int length) {
         check(address, length);
         Objects.checkFromIndexSize(offset, length, source.length);
-        base.write(address, source, offset, length);
+        host.write(address - guestBase, source, offset, length);
     }
 
     @Override
     public long readLong(long address) {
         check(address, 8);
         // The guest is little-endian (x86-64, arm64 as KVM runs it), and so is every host KVM runs on here.
-        return base.getLong(address);
+        return host.getLong(address - guestBase);
     }
 
     @Override
     public void writeLong(long address, long value) {
         check(address, 8);
-        base.setLong(address, value);
+        host.setLong(address - guestBase, value);
     }
 
     /**
@@ -73,7 +91,7 @@ public final class GuestMemory implements PhysicalMemory {
      */
     ByteBuffer view(long address, int length) {
         check(address, length);
-        return base.getByteBuffer(address, length).order(ByteOrder.LITTLE_ENDIAN);
+        return host.getByteBuffer(address - guestBase, length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private void check(long address, long length) {
@@ -82,7 +100,7 @@ public final class GuestMemory implements PhysicalMemory {
         }
         if (!contains(address, length)) {
             throw new IndexOutOfBoundsException(String.format(
-                    "guest-physical 0x%x + %d is outside RAM (0 .. 0x%x)", address, length, size - 1));
+                    "guest-physical 0x%x + %d is outside RAM (0x%x .. 0x%x)", address, length, guestBase, guestBase + size - 1));
         }
     }
 

@@ -403,7 +403,10 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
                     break;
                 }
                 long physical = t.get().physicalAddress();
-                int chunk = (int) Math.min(length - done, Math.min(t.get().bytesToPageEnd(), memory.size() - physical));
+                if (!memory.contains(physical, 1)) {
+                    break; // mapped, but not to RAM
+                }
+                int chunk = (int) Math.min(length - done, Math.min(t.get().bytesToPageEnd(), memory.base() + memory.size() - physical));
                 if (chunk <= 0) {
                     break;
                 }
@@ -430,7 +433,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
                 if (t.isEmpty() || !memory.contains(physical, 1)) {
                     throw new TargetException(TargetException.EFAULT, String.format("0x%x is not mapped", address + done));
                 }
-                int chunk = (int) Math.min(data.length - done, Math.min(t.get().bytesToPageEnd(), memory.size() - physical));
+                int chunk = (int) Math.min(data.length - done, Math.min(t.get().bytesToPageEnd(), memory.base() + memory.size() - physical));
                 chunks.add(new long[] {physical, done, chunk});
                 done += chunk;
             }
@@ -467,10 +470,10 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
     public int readPhysicalMemory(long address, byte[] buffer, int length) {
         synchronized (lock) {
             GuestMemory memory = vm.memory();
-            if (address < 0 || address >= memory.size()) {
+            if (!memory.contains(address, 1)) {
                 return 0;
             }
-            int n = (int) Math.min(length, memory.size() - address);
+            int n = (int) Math.min(length, memory.base() + memory.size() - address);
             memory.read(address, buffer, 0, n);
             unshadow(address, buffer, 0, n);
             return n;
@@ -482,7 +485,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         synchronized (lock) {
             if (!vm.memory().contains(address, data.length)) {
                 throw new TargetException(TargetException.EFAULT, String.format(
-                        "guest-physical 0x%x + %d is outside RAM (0x%x bytes)", address, data.length, vm.memory().size()));
+                        "guest-physical 0x%x + %d is outside RAM (0x%x bytes at 0x%x)", address, data.length, vm.memory().size(), vm.memory().base()));
             }
             writeShadowed(address, data, 0, data.length);
         }

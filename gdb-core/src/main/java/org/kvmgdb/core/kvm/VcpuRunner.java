@@ -300,9 +300,13 @@ final class VcpuRunner {
                     }
                     continue;
                 }
-                case KvmIoctl.KVM_EXIT_MMIO:
-                    devices.mmio(run);
+                case KvmIoctl.KVM_EXIT_MMIO: {
+                    VmExit exit = devices.mmio(run);
+                    if (exit != null) {
+                        return new Outcome.Ended(exit);
+                    }
                     continue;
+                }
                 case KvmIoctl.KVM_EXIT_HLT:
                     synchronized (lock) {
                         halted = true;

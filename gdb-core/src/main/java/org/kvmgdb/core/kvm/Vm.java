@@ -9,14 +9,15 @@ import java.util.Objects;
 import java.util.Optional;
 import org.kvmgdb.api.arch.BootState;
 import org.kvmgdb.api.arch.DebugControl;
+import org.kvmgdb.api.arch.Platform;
 import org.kvmgdb.api.hypervisor.VmHandle;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.tinylog.Logger;
 
 /**
- * A KVM virtual machine as {@code kvmgdb run} makes it: RAM in one memory slot at guest-physical 0,
- * a number of vCPUs each with its own platform thread, COM1 and the exit port (DESIGN.md, guest
- * ABI). Without a debugger it simply runs ({@link #runUntilExit}); a {@link KvmTarget} takes control
+ * A KVM virtual machine as {@code kvmgdb run} makes it: RAM in one memory slot at the platform's
+ * RAM base (guest-physical 0 on a PC), a number of vCPUs each with its own platform thread, the
+ * platform's serial and exit devices (DESIGN.md, guest ABI; {@link Platform}). Without a debugger it simply runs ({@link #runUntilExit}); a {@link KvmTarget} takes control
  * of the vCPU threads while a debugger is attached and gives it back on detach.
  */
 public final class Vm implements VmHandle, AutoCloseable {
@@ -28,17 +29,28 @@ public final class Vm implements VmHandle, AutoCloseable {
     /**
      * @param memorySize   bytes of RAM, a multiple of 4 KiB and more than {@link #RESERVED_LOW_MEMORY}
      * @param vcpuCount    vCPUs, at least one
-     * @param serialOutput where the bytes the guest writes to COM1 go (stdout in the product)
+     * @param serialOutput where the bytes the guest writes to its serial port go (stdout in the product)
+     * @param platform     where RAM and the devices are (the architecture's {@link BootState#platform()})
      */
-    public record Config(long memorySize, int vcpuCount, OutputStream serialOutput) {
+    public record Config(long memorySize, int vcpuCount, OutputStream serialOutput, Platform platform) {
         public Config {
             Objects.requireNonNull(serialOutput, "serialOutput");
+            Objects.requireNonNull(platform, "platform");
             if (memorySize <= RESERVED_LOW_MEMORY || memorySize % 4096 != 0) {
                 throw new IllegalArgumentException("memory must be a multiple of 4 KiB above 64 KiB, was " + memorySize);
             }
             if (vcpuCount < 1) {
                 throw new IllegalArgumentException("at least one vCPU, was " + vcpuCount);
             }
+        }
+
+        /** A PC: RAM at 0, COM1 and isa-debug-exit on port I/O ({@link Platform#PC}). */
+        public Config(long memorySize, int vcpuCount, OutputStream serialOutput) {
+            this(memorySize, vcpuCount, serialOutput, Platform.PC);
+        }
+
+        public Config withPlatform(Platform newPlatform) {
+            return new Config(memorySize, vcpuCount, serialOutput, newPlatform);
         }
     }
 
@@ -76,9 +88,9 @@ public final class Vm implements VmHandle, AutoCloseable {
         GuestMemory memory = null;
         Vm vm = null;
         try {
-            memory = GuestMemory.allocate(config.memorySize());
-            vm = new Vm(kvm, vmFd, memory, new Devices(config.serialOutput()));
-            vm.addMemorySlot(0, 0, memory);
+            memory = GuestMemory.allocate(config.platform().ramBase(), config.memorySize());
+            vm = new Vm(kvm, vmFd, memory, new Devices(config.serialOutput(), config.platform()));
+            vm.addMemorySlot(0, memory.base(), memory);
             for (int i = 0; i < config.vcpuCount(); i++) {
                 Vcpu vcpu = Vcpu.create(vm, vmFd, i, kvm.vcpuMmapSize());
                 vm.vcpus.add(vcpu);
@@ -88,7 +100,7 @@ public final class Vm implements VmHandle, AutoCloseable {
                 vm.runners.add(runner);
                 runner.startThread();
             }
-            Logger.debug("VM created: {} bytes of RAM, {} vCPU(s)", config.memorySize(), config.vcpuCount());
+            Logger.debug("VM created: {} bytes of RAM at 0x{}, {} vCPU(s)", config.memorySize(), Long.toHexString(memory.base()), config.vcpuCount());
             return vm;
         } catch (RuntimeException e) {
             if (vm != null) {
@@ -154,7 +166,7 @@ public final class Vm implements VmHandle, AutoCloseable {
             instructionCacheSyncs[2] = length;
         }
         if (LibGcc.AVAILABLE) {
-            long begin = memory.hostAddress() + guestPhysical;
+            long begin = memory.hostAddress(guestPhysical);
             LibGcc.__clear_cache(begin, begin + length);
         }
     }

@@ -153,6 +153,81 @@ class ElfImageTest {
         };
     }
 
+    // ---- RAM at a non-zero guest-physical base (an AArch64 virt-like map) ----
+
+    private static final long RAM_BASE = 0x4000_0000L;
+
+    @Test
+    void loadsSegmentsIntoRamAtANonZeroBase() throws ElfException {
+        BasedMemory memory = new BasedMemory(RAM_BASE, (int) (4 * MIB));
+        Arrays.fill(memory.bytes, (byte) 0x55);
+        ElfImage image = ElfImage.parse("guest.elf", new ElfBuilder().load(RAM_BASE + MIB, new byte[] {1, 2, 3}, 4).build());
+        image.loadInto(memory, RESERVED);
+
+        assertArrayEquals(new byte[] {1, 2, 3, 0, 0x55}, Arrays.copyOfRange(memory.bytes, (int) MIB, (int) MIB + 5),
+                "guest-physical RAM_BASE + 1 MiB is 1 MiB into the RAM");
+    }
+
+    @Test
+    void refusesSegmentsBelowOrInTheReservedStartOfRamAtANonZeroBase() throws ElfException {
+        ElfImage below = ElfImage.parse("guest.elf", new ElfBuilder().load(MIB, new byte[] {1}, 1).build());
+        assertOneLine(assertThrows(ElfException.class, () -> below.checkFits(RAM_BASE, RAM, RESERVED)), "outside RAM", "0x40000000..");
+        ElfImage reserved = ElfImage.parse("guest.elf", new ElfBuilder().load(RAM_BASE + 0x8000, new byte[] {1}, 1).build());
+        assertOneLine(assertThrows(ElfException.class, () -> reserved.checkFits(RAM_BASE, RAM, RESERVED)), "first 64 KiB of RAM", "reserves");
+        ElfImage above = ElfImage.parse("guest.elf", new ElfBuilder().load(RAM_BASE + RAM - 2, new byte[] {1, 2, 3, 4}, 4).build());
+        assertOneLine(assertThrows(ElfException.class, () -> above.checkFits(RAM_BASE, RAM, RESERVED)), "outside RAM");
+    }
+
+    @Test
+    void physicalMemoryContainsOnlyItsBaseToItsEnd() {
+        PhysicalMemory memory = new BasedMemory(RAM_BASE, 0x1000);
+        assertFalse(memory.contains(RAM_BASE - 1, 1));
+        assertFalse(memory.contains(0, 1));
+        assertTrue(memory.contains(RAM_BASE, 1));
+        assertTrue(memory.contains(RAM_BASE, 0x1000));
+        assertTrue(memory.contains(RAM_BASE + 0xFFF, 1));
+        assertFalse(memory.contains(RAM_BASE + 0xFFF, 2));
+        assertFalse(memory.contains(RAM_BASE + 0x1000, 0x1000));
+        assertFalse(memory.contains(RAM_BASE, -1));
+    }
+
+    /** RAM at {@code base}: guest-physical {@code base + i} is {@code bytes[i]}. */
+    static final class BasedMemory implements PhysicalMemory {
+        final long base;
+        final byte[] bytes;
+
+        BasedMemory(long base, int size) {
+            this.base = base;
+            this.bytes = new byte[size];
+        }
+
+        @Override
+        public long base() {
+            return base;
+        }
+
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public void read(long address, byte[] destination, int offset, int length) {
+            if (!contains(address, length)) {
+                throw new IndexOutOfBoundsException();
+            }
+            System.arraycopy(bytes, (int) (address - base), destination, offset, length);
+        }
+
+        @Override
+        public void write(long address, byte[] source, int offset, int length) {
+            if (!contains(address, length)) {
+                throw new IndexOutOfBoundsException();
+            }
+            System.arraycopy(source, offset, bytes, (int) (address - base), length);
+        }
+    }
+
     static final class ArrayMemory implements PhysicalMemory {
         final byte[] bytes;
 

@@ -1,6 +1,7 @@
 package org.kvmgdb.core.kvm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.io.ByteArrayOutputStream;
@@ -8,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.kvmgdb.api.arch.Platform;
 
 /** The devices against kvm_run bytes laid out as the kernel writes them for KVM_EXIT_IO and KVM_EXIT_MMIO. */
 class DevicesTest {
@@ -87,5 +89,74 @@ class DevicesTest {
         run.putLong(KvmIoctl.Run.MMIO_PHYS_ADDR, 0xFEE0_0000L).putInt(KvmIoctl.Run.MMIO_LEN, 4).put(KvmIoctl.Run.MMIO_IS_WRITE, (byte) 0);
         devices.mmio(run);
         assertEquals(0xFFFF_FFFF, run.getInt(KvmIoctl.Run.MMIO_DATA));
+    }
+
+    // ---- a platform with its devices on MMIO (an AArch64 virt-like map; gdb-core only sees the description) ----
+
+    private static final long MMIO_SERIAL = 0x0900_0000L;
+    private static final long MMIO_EXIT = 0x0a00_0000L;
+    private final Devices mmioDevices = new Devices(serial,
+            new Platform(0x4000_0000L, Platform.Device.mmio(MMIO_SERIAL), Platform.Device.mmio(MMIO_EXIT)));
+
+    /** Lays out kvm_run.mmio as the kernel does for a guest store (include/uapi/linux/kvm.h: phys_addr, data[8], len, is_write). */
+    private VmExit mmioWrite(Devices on, long address, int length, long value) {
+        run.putLong(KvmIoctl.Run.MMIO_PHYS_ADDR, address).putInt(KvmIoctl.Run.MMIO_LEN, length).put(KvmIoctl.Run.MMIO_IS_WRITE, (byte) 1);
+        run.putLong(KvmIoctl.Run.MMIO_DATA, 0);
+        for (int i = 0; i < length; i++) {
+            run.put(KvmIoctl.Run.MMIO_DATA + i, (byte) (value >>> (8 * i)));
+        }
+        return on.mmio(run);
+    }
+
+    /** A guest load: the kernel hands data[] to the guest after the next KVM_RUN. */
+    private long mmioRead(Devices on, long address, int length) {
+        run.putLong(KvmIoctl.Run.MMIO_PHYS_ADDR, address).putInt(KvmIoctl.Run.MMIO_LEN, length).put(KvmIoctl.Run.MMIO_IS_WRITE, (byte) 0);
+        run.putLong(KvmIoctl.Run.MMIO_DATA, 0x5A5A_5A5A_5A5A_5A5AL); // stale bytes the device must overwrite
+        assertNull(on.mmio(run));
+        return run.getLong(KvmIoctl.Run.MMIO_DATA) & (length == 8 ? -1L : (1L << (8 * length)) - 1);
+    }
+
+    @Test
+    void storesToAnMmioSerialDataRegisterGoToTheSerialOutput() {
+        assertNull(mmioWrite(mmioDevices, MMIO_SERIAL, 4, 'o')); // str w1, [x0]: a 32-bit store
+        assertNull(mmioWrite(mmioDevices, MMIO_SERIAL, 1, 'k')); // strb
+        assertEquals("ok", serial.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void anMmioSerialReadsAsZeroAndIgnoresOtherOffsets() {
+        assertEquals(0, mmioRead(mmioDevices, MMIO_SERIAL, 4));
+        assertNull(mmioWrite(mmioDevices, MMIO_SERIAL + 1, 1, 'x')); // inside the register, not its first byte
+        assertEquals("", serial.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void anMmioExitRegisterEndsTheVmWithQemusStatus() {
+        VmExit exit = mmioWrite(mmioDevices, MMIO_EXIT, 4, 0x21);
+        assertNotNull(exit);
+        assertEquals(VmExit.Kind.EXIT_PORT, exit.kind());
+        assertEquals((0x21 << 1) | 1, exit.status());
+        assertEquals(1, mmioWrite(mmioDevices, MMIO_EXIT, 8, 0).status()); // str x1: a 64-bit store of 0
+        assertEquals(0, mmioRead(mmioDevices, MMIO_EXIT, 4));
+    }
+
+    @Test
+    void onAnMmioPlatformThePcPortsAreNothing() {
+        Devices onMmio = mmioDevices;
+        io(1, 0xF4, 4);
+        run.putInt(DATA_OFFSET, 0x21);
+        assertNull(onMmio.portIo(run), "port 0xF4 is no exit register on this platform");
+        io(1, 0x3F8, 1);
+        run.put(DATA_OFFSET, (byte) 'x');
+        assertNull(onMmio.portIo(run));
+        assertEquals("", serial.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void onAPcTheMmioAddressesAreNothing() {
+        assertNull(mmioWrite(devices, MMIO_EXIT, 4, 0x21));
+        assertNull(mmioWrite(devices, MMIO_SERIAL, 1, 'x'));
+        assertEquals(0xFFFF_FFFFL, mmioRead(devices, MMIO_SERIAL, 4));
+        assertEquals("", serial.toString(StandardCharsets.US_ASCII));
     }
 }

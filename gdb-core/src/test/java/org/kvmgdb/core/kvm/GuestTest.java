@@ -10,10 +10,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.BootState;
+import org.kvmgdb.api.arch.Platform;
+import org.kvmgdb.api.arch.SoftwareBreakpoint;
+import org.kvmgdb.api.arch.TargetDescription;
+import org.kvmgdb.api.hypervisor.PhysicalMemory;
+import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.core.elf.ElfException;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
@@ -78,5 +86,34 @@ class GuestTest {
         ElfException noArch = assertThrows(ElfException.class,
                 () -> Guest.boot(TestGuest.elf(), List.of(), new Vm.Config(Vm.DEFAULT_MEMORY, 1, new ByteArrayOutputStream())));
         assertTrue(noArch.getMessage().contains("EM_X86_64 = 62"), noArch.getMessage());
+    }
+
+    @Test
+    void theElfIsCheckedAgainstTheRamOfTheArchitecturesPlatform() throws Exception {
+        // The test guest is linked at 1 MiB: it fits a PC, not a platform whose RAM starts at 1 GiB.
+        ArchitectureProvider pc = X86ForTests.provider();
+        BootState pcBoot = pc.bootState().orElseThrow();
+        Platform highRam = new Platform(0x4000_0000L,
+                Platform.Device.mmio(0x0900_0000L), Platform.Device.mmio(0x0a00_0000L));
+        ArchitectureProvider elsewhere = new ArchitectureProvider() {
+            @Override public String id() { return pc.id(); }
+            @Override public int elfMachine() { return pc.elfMachine(); }
+            @Override public TargetDescription targetDescription() { return pc.targetDescription(); }
+            @Override public SoftwareBreakpoint softwareBreakpoint() { return pc.softwareBreakpoint(); }
+            @Override public Optional<BootState> bootState() {
+                return Optional.of(new BootState() {
+                    @Override public void prepareMemory(PhysicalMemory memory, BootParameters parameters) {
+                        pcBoot.prepareMemory(memory, parameters);
+                    }
+                    @Override public void boot(VcpuHandle vcpu, BootParameters parameters) {
+                        pcBoot.boot(vcpu, parameters);
+                    }
+                    @Override public Platform platform() { return highRam; }
+                });
+            }
+        };
+        ElfException outside = assertThrows(ElfException.class,
+                () -> Guest.boot(TestGuest.elf(), List.of(elsewhere), new Vm.Config(Vm.DEFAULT_MEMORY, 1, new ByteArrayOutputStream())));
+        assertTrue(outside.getMessage().contains("outside RAM (0x40000000..0x48000000"), outside.getMessage());
     }
 }
