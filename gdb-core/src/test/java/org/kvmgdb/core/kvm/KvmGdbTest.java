@@ -2,38 +2,31 @@ package org.kvmgdb.core.kvm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.core.server.GdbServer;
 import org.kvmgdb.core.session.SessionOptions;
 import org.kvmgdb.core.testing.LoopbackListener;
+import org.kvmgdb.core.testing.BatchGdb;
 
 /**
  * Real gdb, the session engine and {@link KvmTarget} on the real test guest: the pieces of issue 3
  * together, short of the launcher and transports (distribution's end-to-end tests add those).
  */
 class KvmGdbTest {
-    private static final Path GDB = Path.of("/usr/bin/gdb");
 
     @Test
     void gdbBreaksStepsAndSeesTheGuestExit() throws Exception {
         TestGuest.assumeKvm();
-        assumeTrue(Files.isExecutable(GDB), "gdb not installed at /usr/bin/gdb");
+        BatchGdb.assumeInstalled();
         ByteArrayOutputStream serial = new ByteArrayOutputStream();
         try (Kvm kvm = Kvm.open(); Vm vm = TestGuest.boot(kvm, 1, serial, TestGuest.MODE_RUN)) {
             KvmTarget target = new KvmTarget(vm, X86ForTests.provider());
             LoopbackListener listener = new LoopbackListener();
             try (GdbServer server = new GdbServer(listener, target, SessionOptions.DEFAULTS).start()) {
-                String out = gdb(listener.gdbTarget(),
+                String out = BatchGdb.run(TestGuest.elf(), listener.gdbTarget(),
                         "info registers rip",
                         "break add",
                         "hbreak scale",
@@ -67,31 +60,6 @@ class KvmGdbTest {
             }
             assertEquals(TestGuest.EXIT_STATUS, vm.awaitExit().status());
             assertEquals(TestGuest.GREETING, serial.toString(StandardCharsets.US_ASCII));
-        }
-    }
-
-    private static String gdb(String remote, String... commands) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(GDB.toString(), "-nx", "-batch",
-                "-ex", "set pagination off", "-ex", "set confirm off",
-                "-ex", "file " + TestGuest.elf().toAbsolutePath(),
-                "-ex", "target remote " + remote));
-        for (String c : commands) {
-            command.add("-ex");
-            command.add(c);
-        }
-        // gdb writes to a file, not a pipe: a full pipe nobody reads until gdb exits would block gdb for good.
-        Path output = Files.createTempFile("gdb-", ".out");
-        try {
-            Process gdb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            gdb.getOutputStream().close();
-            // A hang guard only: a stuck gdb fails the test instead of blocking the build.
-            if (!gdb.waitFor(120, TimeUnit.SECONDS)) {
-                gdb.destroyForcibly().waitFor();
-                throw new AssertionError("gdb did not finish: " + Files.readString(output, StandardCharsets.UTF_8));
-            }
-            return Files.readString(output, StandardCharsets.UTF_8);
-        } finally {
-            Files.deleteIfExists(output);
         }
     }
 }

@@ -3,16 +3,8 @@ package org.kvmgdb.core.server;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.core.session.DebugSession;
 import org.kvmgdb.core.session.SessionOptions;
@@ -20,6 +12,7 @@ import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.testing.MemoryTarget;
 import org.kvmgdb.core.testing.ServedTarget;
 import org.kvmgdb.core.testing.TestDescriptions;
+import org.kvmgdb.core.testing.BatchGdb;
 
 /**
  * Real gdb (batch mode) against the session and a MemoryTarget, over loopback TCP: proves the
@@ -27,16 +20,15 @@ import org.kvmgdb.core.testing.TestDescriptions;
  * distribution's end-to-end tests do the same through the real transports and the launcher.
  */
 class RealGdbTest {
-    private static final Path GDB = Path.of("/usr/bin/gdb");
 
     @Test
     void gdbReadsRegistersAndMemoryBreaksStepsAndDetaches() throws Exception {
-        assumeTrue(Files.isExecutable(GDB), "gdb not installed at /usr/bin/gdb");
+        BatchGdb.assumeInstalled();
         MemoryTarget target = MemoryTarget.builder(TestDescriptions.x86_64(), "rip")
                 .threads(2).instructionSize(1).memory(0x100000, 0x10000).entry(0x100000).build();
         target.poke(0x100010, new byte[] {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef});
         try (ServedTarget served = new ServedTarget(target, new SessionOptions(true))) {
-            String out = gdb(served.listener.gdbTarget(),
+            String out = BatchGdb.run(null, served.listener.gdbTarget(),
                     "info registers rip",
                     "x/4xb 0x100010",
                     "set {char}0x100010 = 1",
@@ -63,30 +55,6 @@ class RealGdbTest {
             assertEquals(DebugSession.End.DETACHED, served.awaitSessionEnd());
             assertEquals(1, target.detachCount());
             assertEquals(Set.of(), target.breakpoints(BreakpointType.SOFTWARE));
-        }
-    }
-
-    private static String gdb(String remote, String... commands) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(GDB.toString(), "-nx", "-batch",
-                "-ex", "set pagination off", "-ex", "set confirm off",
-                "-ex", "target remote " + remote));
-        for (String c : commands) {
-            command.add("-ex");
-            command.add(c);
-        }
-        // gdb writes to a file, not a pipe: a full pipe nobody reads until gdb exits would block gdb for good.
-        Path output = Files.createTempFile("gdb-", ".out");
-        try {
-            Process gdb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            gdb.getOutputStream().close();
-            // A hang guard only: a stuck gdb fails the test instead of blocking the build.
-            if (!gdb.waitFor(120, TimeUnit.SECONDS)) {
-                gdb.destroyForcibly().waitFor();
-                throw new AssertionError("gdb did not finish: " + Files.readString(output, StandardCharsets.UTF_8));
-            }
-            return Files.readString(output, StandardCharsets.UTF_8);
-        } finally {
-            Files.deleteIfExists(output);
         }
     }
 }

@@ -1,0 +1,55 @@
+package org.kvmgdb.core.testing;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Debian's gdb 13 in batch mode against a remote target: what gdb-core's real-gdb tests run. */
+public final class BatchGdb {
+    public static final Path GDB = Path.of("/usr/bin/gdb");
+
+    private BatchGdb() {
+    }
+
+    /** Skips the calling test, naming what is missing, when gdb is not installed. */
+    public static void assumeInstalled() {
+        assumeTrue(Files.isExecutable(GDB), "gdb not installed at /usr/bin/gdb");
+    }
+
+    /**
+     * Runs gdb: {@code file ELF} (when not null), {@code target remote REMOTE}, then {@code commands};
+     * returns everything it printed.
+     */
+    public static String run(Path elf, String remote, String... commands) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(GDB.toString(), "-nx", "-batch",
+                "-ex", "set pagination off", "-ex", "set confirm off"));
+        if (elf != null) {
+            command.addAll(List.of("-ex", "file " + elf.toAbsolutePath()));
+        }
+        command.addAll(List.of("-ex", "target remote " + remote));
+        for (String c : commands) {
+            command.add("-ex");
+            command.add(c);
+        }
+        // gdb writes to a file, not a pipe: a full pipe nobody reads until gdb exits would block gdb for good.
+        Path output = Files.createTempFile("gdb-", ".out");
+        try {
+            Process gdb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            gdb.getOutputStream().close();
+            // A hang guard only: a stuck gdb fails the test instead of blocking the build.
+            if (!gdb.waitFor(120, TimeUnit.SECONDS)) {
+                gdb.destroyForcibly().waitFor();
+                throw new AssertionError("gdb did not finish: " + Files.readString(output, StandardCharsets.UTF_8));
+            }
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+}
