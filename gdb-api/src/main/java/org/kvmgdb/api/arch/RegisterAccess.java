@@ -33,6 +33,19 @@ public interface RegisterAccess {
     }
 
     /**
+     * Several registers at once, in the order of {@code regnums}: the ones a stop reply expedites.
+     * The default reads them one by one; an architecture overrides it to read each hypervisor struct
+     * they live in once.
+     */
+    default byte[][] readRegisters(VcpuHandle vcpu, TargetDescription layout, int[] regnums) {
+        byte[][] values = new byte[regnums.length][];
+        for (int i = 0; i < regnums.length; i++) {
+            values[i] = readRegister(vcpu, layout, regnums[i]);
+        }
+        return values;
+    }
+
+    /**
      * Writes one register ({@code P}); {@code value} has the register's size. The default reads every
      * register and writes them all back with this one changed.
      */

@@ -124,6 +124,24 @@ public final class X86RegisterAccess implements RegisterAccess {
         return g;
     }
 
+    /** Reads each struct the registers live in once (a stop reply's rip, rsp and rbp: one KVM_GET_REGS). */
+    @Override
+    public byte[][] readRegisters(VcpuHandle vcpu, TargetDescription layout, int[] regnums) {
+        Field[] wanted = new Field[regnums.length];
+        EnumSet<Source> sources = EnumSet.noneOf(Source.class);
+        for (int i = 0; i < regnums.length; i++) {
+            wanted[i] = field(layout, regnums[i]);
+            sources.addAll(sourceOf(wanted[i]));
+        }
+        State s = State.read(vcpu, sources, msrs, fpuFromXsave);
+        byte[][] values = new byte[regnums.length][];
+        for (int i = 0; i < regnums.length; i++) {
+            values[i] = new byte[wanted[i].size()];
+            wanted[i].read(s, values[i], 0);
+        }
+        return values;
+    }
+
     /** Reads the struct {@code regnum} lives in and sets it again if the value changed it. */
     @Override
     public void writeRegister(VcpuHandle vcpu, TargetDescription layout, int regnum, byte[] value) {

@@ -246,6 +246,22 @@ class X86SystemAndAvxRegistersTest {
     }
 
     @Test
+    void aStopsExpeditedRegistersTakeOneIoctlTogether() {
+        byte[][] values = access.readRegisters(vcpu, td, new int[] {regnum("rip"), regnum("rsp"), regnum("rbp")});
+        assertEquals(0x100000, Hex.le64(values[0], 0));
+        assertEquals(0x7FF_FF00, Hex.le64(values[1], 0));
+        assertEquals(0x7FF_FF40, Hex.le64(values[2], 0));
+        assertEquals(List.of("KVM_GET_REGS"), vcpu.callNames());
+        vcpu.clearCalls();
+        // Registers from several structs: each struct once.
+        values = access.readRegisters(vcpu, td, new int[] {regnum("cr3"), regnum("rip"), regnum("efer"), regnum("rsp")});
+        assertEquals(CR3, Hex.le64(values[0], 0));
+        assertEquals(0x100000, Hex.le64(values[1], 0));
+        assertEquals(EFER, Hex.le64(values[2], 0));
+        assertEquals(List.of("KVM_GET_REGS", "KVM_GET_SREGS"), vcpu.callNames().stream().sorted().toList());
+    }
+
+    @Test
     void oneRegisterIsWrittenThroughItsStructOnly() {
         access.writeRegister(vcpu, td, regnum("cr4"), le64(CR4 | (1L << 18)));
         assertEquals(List.of("KVM_GET_SREGS", "KVM_SET_SREGS"), vcpu.callNames());

@@ -335,6 +335,21 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
 
     /** Only the state that register lives in (one KVM_GET_REGS for rip): stop replies expedite a few this way. */
     @Override
+    public byte[][] readRegisters(int thread, int[] regnums) throws TargetException {
+        for (int regnum : regnums) {
+            checkRegnum(regnum);
+        }
+        synchronized (lock) {
+            VcpuRunner runner = stoppedRunner(thread);
+            try {
+                return registers.readRegisters(runner.vcpu(), description, regnums);
+            } catch (HypervisorException e) {
+                throw new TargetException(TargetException.EIO, "reading registers of thread " + thread + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
     public byte[] readRegister(int thread, int regnum) throws TargetException {
         checkRegnum(regnum);
         synchronized (lock) {

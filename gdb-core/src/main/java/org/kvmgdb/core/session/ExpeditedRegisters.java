@@ -49,6 +49,17 @@ final class ExpeditedRegisters {
      */
     Map<Integer, byte[]> read(int thread) {
         Map<Integer, byte[]> values = new LinkedHashMap<>();
+        int[] wanted = regnums.stream().mapToInt(Integer::intValue).toArray();
+        try {
+            // One fetch for all of them (on x86: one KVM_GET_REGS per stop, not one per register).
+            byte[][] read = target.readRegisters(thread, wanted);
+            for (int i = 0; i < wanted.length; i++) {
+                values.put(wanted[i], read[i]);
+            }
+            return values;
+        } catch (TargetException | RuntimeException e) {
+            Logger.debug("expedited registers of thread {} not read together ({}); reading them one by one", thread, e.getMessage());
+        }
         for (int regnum : regnums) {
             try {
                 values.put(regnum, target.readRegister(thread, regnum));

@@ -37,6 +37,18 @@ public interface DebugTarget {
     void writeRegister(int thread, int regnum, byte[] value) throws TargetException;
 
     /**
+     * Several registers at once, in the order of {@code regnums} (a stop reply's expedited ones). The
+     * default reads them one by one; a target overrides it to fetch shared state once.
+     */
+    default byte[][] readRegisters(int thread, int[] regnums) throws TargetException {
+        byte[][] values = new byte[regnums.length][];
+        for (int i = 0; i < regnums.length; i++) {
+            values[i] = readRegister(thread, regnums[i]);
+        }
+        return values;
+    }
+
+    /**
      * Reads up to {@code length} bytes of the thread's virtual memory. Stops at the first byte that
      * cannot be read and returns how many were read (0 when none could be). Never shows the
      * breakpoint instructions the target itself inserted.
