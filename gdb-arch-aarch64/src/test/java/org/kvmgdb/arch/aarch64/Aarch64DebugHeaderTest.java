@@ -1,36 +1,26 @@
 package org.kvmgdb.arch.aarch64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The guest-debug constants of {@link Aarch64GuestDebug}, {@link Aarch64StopClassifier} and
  * {@link Aarch64ExceptionRegs} against the arm64 uapi headers of {@code linux-libc-dev-arm64-cross}:
- * a C program compiled with the host gcc ({@code -nostdinc}, the arm64 include directory first, as
- * {@link KvmCoreRegsHeaderTest} does; both LP64, so struct layouts agree) prints sizeof/offsetof
+ * a C program compiled with the host gcc ({@code -nostdinc}, the arm64 include directory first, by
+ * {@link Arm64Headers}; both LP64, so struct layouts agree) prints sizeof/offsetof
  * and the macros' values.
  */
 class Aarch64DebugHeaderTest {
-    private static final Path ARM64_INCLUDE = Path.of("/usr/aarch64-linux-gnu/include");
-
     @Test
     void guestDebugAndDebugExitLayoutsMatchTheArm64UapiHeaders(@TempDir Path dir) throws Exception {
-        assumeTrue(Files.isRegularFile(ARM64_INCLUDE.resolve("asm/kvm.h")),
-                "linux-libc-dev-arm64-cross not installed (no " + ARM64_INCLUDE.resolve("asm/kvm.h") + ")");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc not installed");
+        Arm64Headers.assumeAvailable();
 
         Map<String, Long> ours = new LinkedHashMap<>();
         ours.put("sizeof(struct kvm_guest_debug)", (long) Aarch64GuestDebug.SIZE);
@@ -64,11 +54,7 @@ class Aarch64DebugHeaderTest {
             c.append("  printf(\"").append(i++).append(" %llx\\n\", (unsigned long long) (").append(expression).append("));\n");
         }
         c.append("  return 0;\n}\n");
-        Path source = dir.resolve("debug.c");
-        Files.writeString(source, c);
-        String gccInclude = run(dir, "/usr/bin/gcc", "-print-file-name=include").trim();
-        run(dir, "/usr/bin/gcc", "-nostdinc", "-I" + ARM64_INCLUDE, "-isystem", gccInclude, "-o", "debug", source.toString());
-        List<String> lines = run(dir, dir.resolve("debug").toString()).lines().toList();
+        List<String> lines = Arm64Headers.compileAndRun(dir, "debug", c).lines().toList();
 
         List<String> names = new ArrayList<>(ours.keySet());
         assertEquals(names.size(), lines.size());
@@ -77,13 +63,5 @@ class Aarch64DebugHeaderTest {
             String name = names.get(Integer.parseInt(parts[0]));
             assertEquals(parts[1], Long.toHexString(ours.get(name)), name);
         }
-    }
-
-    private static String run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), command[0] + " did not finish");
-        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
-        return out;
     }
 }

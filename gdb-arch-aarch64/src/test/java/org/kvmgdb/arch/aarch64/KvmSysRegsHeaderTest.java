@@ -1,37 +1,26 @@
 package org.kvmgdb.arch.aarch64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ONE_REG ids of the system feature against the arm64 uapi headers (see
- * {@link KvmCoreRegsHeaderTest}): every system register's id as the header's
+ * The ONE_REG ids of the system feature against the arm64 uapi headers (via
+ * {@link Arm64Headers}): every system register's id as the header's
  * {@code ARM64_SYS_REG(op0, op1, crn, crm, op2)} computes it from our encoding, cntvct_el0 as the
  * header's own {@code KVM_REG_ARM_TIMER_CNT}, and the core-register ones (elr_el1,
  * {@code spsr[KVM_SPSR_EL1]}, sp_el0 = {@code regs.sp}, sp_el1) by offsetof, each compared with
  * what {@link Aarch64RegisterAccess} actually asks KVM for.
  */
 class KvmSysRegsHeaderTest {
-    private static final Path ARM64_INCLUDE = Path.of("/usr/aarch64-linux-gnu/include");
-
     @Test
     void everySystemFeatureIdMatchesTheArm64UapiHeaders(@TempDir Path dir) throws Exception {
-        assumeTrue(Files.isRegularFile(ARM64_INCLUDE.resolve("asm/kvm.h")),
-                "linux-libc-dev-arm64-cross not installed (no " + ARM64_INCLUDE.resolve("asm/kvm.h") + ")");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc not installed");
+        Arm64Headers.assumeAvailable();
 
         Map<String, String> expressions = new LinkedHashMap<>();
         sys(expressions, "sctlr_el1", KvmSysRegs.SCTLR_EL1);
@@ -56,11 +45,7 @@ class KvmSysRegsHeaderTest {
         expressions.forEach((name, expr) -> c.append("  printf(\"").append(name).append(" %llx\\n\", (unsigned long long) (")
                 .append(expr).append("));\n"));
         c.append("  return 0;\n}\n");
-        Path source = dir.resolve("sysids.c");
-        Files.writeString(source, c);
-        String gccInclude = run(dir, "/usr/bin/gcc", "-print-file-name=include").trim();
-        run(dir, "/usr/bin/gcc", "-nostdinc", "-I" + ARM64_INCLUDE, "-isystem", gccInclude, "-o", "sysids", source.toString());
-        String output = run(dir, dir.resolve("sysids").toString());
+        String output = Arm64Headers.compileAndRun(dir, "sysids", c);
 
         Map<String, Long> theirs = new LinkedHashMap<>();
         for (String l : output.lines().toList()) {
@@ -90,13 +75,5 @@ class KvmSysRegsHeaderTest {
 
     private static String core(String member) {
         return "KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(" + member + ")";
-    }
-
-    private static String run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), command[0] + " did not finish");
-        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
-        return out;
     }
 }
