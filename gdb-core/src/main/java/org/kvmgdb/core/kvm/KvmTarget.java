@@ -913,7 +913,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         if (stepped) {
             ResumeRequest.Action action = r.request.actionFor(runner.threadId());
             boolean finished = action instanceof ResumeRequest.Step
-                    || (action instanceof ResumeRequest.RangeStep && !inRange((ResumeRequest.RangeStep) action, programCounter(runner)))
+                    || (action instanceof ResumeRequest.RangeStep && !((ResumeRequest.RangeStep) action).contains(programCounter(runner)))
                     || (outcome instanceof Outcome.Halted && !(action instanceof ResumeRequest.Continue));
             if (finished && r.event == null) {
                 r.event = new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
@@ -1102,10 +1102,6 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
 
     private long programCounter(VcpuRunner runner) {
         return registers.programCounter(runner.vcpu());
-    }
-
-    private static boolean inRange(ResumeRequest.RangeStep range, long pc) {
-        return Long.compareUnsigned(pc, range.start()) >= 0 && Long.compareUnsigned(pc, range.end()) < 0;
     }
 
     private StopEvent.Signal signalFor(VcpuRunner runner, DebugStop stop) {

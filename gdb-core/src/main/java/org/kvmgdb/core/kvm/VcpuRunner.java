@@ -390,8 +390,7 @@ final class VcpuRunner {
         if (!(action instanceof ResumeRequest.RangeStep) || stop.kind() != DebugStop.Kind.SINGLE_STEP) {
             return false;
         }
-        ResumeRequest.RangeStep range = (ResumeRequest.RangeStep) action;
-        return Long.compareUnsigned(stop.pc(), range.start()) >= 0 && Long.compareUnsigned(stop.pc(), range.end()) < 0;
+        return ((ResumeRequest.RangeStep) action).contains(stop.pc());
     }
 
     /** Real-time signals queue: take every pending kick, so none makes a later KVM_RUN return early. */

@@ -38,5 +38,10 @@ public record ResumeRequest(Map<Integer, Action> perThread, Action others) {
         public int signal() {
             return 0;
         }
+
+        /** Whether {@code pc} is inside {@code [start, end)} (unsigned: kernel addresses are "negative"). */
+        public boolean contains(long pc) {
+            return Long.compareUnsigned(pc, start) >= 0 && Long.compareUnsigned(pc, end) < 0;
+        }
     }
 }
