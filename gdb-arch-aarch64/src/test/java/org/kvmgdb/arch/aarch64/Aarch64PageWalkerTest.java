@@ -3,16 +3,14 @@ package org.kvmgdb.arch.aarch64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.api.arch.AddressTranslator.PagingState;
 import org.kvmgdb.api.arch.AddressTranslator.Translation;
 import org.kvmgdb.api.arch.contract.KernelLikeVcpu;
-import org.kvmgdb.api.hypervisor.PhysicalMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.aarch64.Aarch64PageWalker.Aarch64PagingState;
 
 /** The stage-1 walk on synthetic tables written into a sparse guest-physical memory. */
@@ -33,7 +31,7 @@ class Aarch64PageWalkerTest {
     private static final long UPPER_48 = 0xFFFF_0000_0000_0000L;
 
     private final Aarch64PageWalker walker = new Aarch64PageWalker();
-    private final Sparse ram = new Sparse(1L << 40);
+    private final TestMemory ram = TestMemory.sparse(1L << 40);
 
     private static long tsz(int t0sz, int t1sz) {
         return t0sz | ((long) t1sz << 16);
@@ -255,7 +253,7 @@ class Aarch64PageWalkerTest {
 
     @Test
     void tablesOutsideRamGiveNotMapped() {
-        Sparse small = new Sparse(1L << 20);
+        TestMemory small = TestMemory.sparse(1L << 20);
         Aarch64PagingState s = new Aarch64PagingState(M, tsz(16, 16) | TG0_4K | TG1_4K | IPS_48, 0x4000_0000L, 0);
         assertEquals(Optional.empty(), walker.translate(s, small, 0x1000));
     }
@@ -294,44 +292,5 @@ class Aarch64PageWalkerTest {
     void anotherArchitecturesStateIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> walker.translate(new PagingState() {
         }, ram, 0));
-    }
-
-    /** Guest-physical RAM of any size, 4 KiB pages allocated on first write; unwritten bytes read as zero. */
-    static final class Sparse implements PhysicalMemory {
-        private static final int PAGE = 4096;
-        private final long size;
-        private final Map<Long, byte[]> pages = new HashMap<>();
-
-        Sparse(long size) {
-            this.size = size;
-        }
-
-        @Override
-        public long size() {
-            return size;
-        }
-
-        @Override
-        public void read(long address, byte[] destination, int offset, int length) {
-            check(address, length);
-            for (int i = 0; i < length; i++) {
-                byte[] page = pages.get((address + i) / PAGE);
-                destination[offset + i] = page == null ? 0 : page[(int) ((address + i) % PAGE)];
-            }
-        }
-
-        @Override
-        public void write(long address, byte[] source, int offset, int length) {
-            check(address, length);
-            for (int i = 0; i < length; i++) {
-                pages.computeIfAbsent((address + i) / PAGE, k -> new byte[PAGE])[(int) ((address + i) % PAGE)] = source[offset + i];
-            }
-        }
-
-        private void check(long address, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException("0x" + Long.toHexString(address) + "+" + length + " outside RAM of 0x" + Long.toHexString(size));
-            }
-        }
     }
 }

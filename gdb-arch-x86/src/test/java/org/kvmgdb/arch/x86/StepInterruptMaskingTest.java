@@ -14,7 +14,7 @@ import org.kvmgdb.api.arch.GuestDebug.Unmask;
 import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.FakeVm;
 import org.kvmgdb.arch.x86.fake.Hex;
-import org.kvmgdb.arch.x86.fake.SparseMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.x86.kvm.KvmGuestDebug;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 
@@ -32,7 +32,7 @@ class StepInterruptMaskingTest {
     private static final long IF = 1L << 9;
     private static final DebugControl STEP = new DebugControl(true, true, true, List.of());
 
-    private final SparseMemory memory = new SparseMemory(16L << 20);
+    private final TestMemory memory = TestMemory.sparse(16L << 20);
 
     /** A vCPU with paging off (linear = physical), at {@link #RIP} with {@code rflags}, the instruction bytes there. */
     private FakeVcpu vcpu(int capability, long rflags, String instruction) {

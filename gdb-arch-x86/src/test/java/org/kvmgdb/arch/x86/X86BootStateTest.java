@@ -17,7 +17,7 @@ import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.FakeVm;
 import org.kvmgdb.arch.x86.fake.Hex;
 import org.kvmgdb.arch.x86.fake.Recorded;
-import org.kvmgdb.arch.x86.fake.SparseMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 import org.kvmgdb.arch.x86.kvm.KvmRegs;
 import org.kvmgdb.arch.x86.kvm.KvmSregs;
@@ -29,7 +29,7 @@ class X86BootStateTest {
 
     @Test
     void gdtHoldsNullCode64AndData() {
-        SparseMemory ram = new SparseMemory(128 * MIB);
+        TestMemory ram = TestMemory.sparse(128 * MIB);
         boot.prepareMemory(ram, new BootParameters(0x100000, 1, 128 * MIB, RESERVED));
         assertEquals("0000000000000000" + "ffff0000009baf00" + "ffff00000093cf00", Hex.of(ram.readBytes(0x1000, 24)));
         assertFalse(ram.touched(0), "page 0 is left alone");
@@ -37,7 +37,7 @@ class X86BootStateTest {
 
     @Test
     void pageTablesMapAllOf128MibWith2MibPages() {
-        SparseMemory ram = new SparseMemory(128 * MIB);
+        TestMemory ram = TestMemory.sparse(128 * MIB);
         boot.prepareMemory(ram, new BootParameters(0x100000, 1, 128 * MIB, RESERVED));
         assertEquals(0x3003L, ram.readLong(0x2000), "PML4[0] -> PDPT, present + writable");
         assertEquals(0L, ram.readLong(0x2008));
@@ -52,7 +52,7 @@ class X86BootStateTest {
     @Test
     void severalGibNeedOneDirectoryPerGib() {
         long ram = 3 * GIB + MIB; // the last 2 MiB page is only half RAM; it is mapped whole
-        SparseMemory mem = new SparseMemory(ram);
+        TestMemory mem = TestMemory.sparse(ram);
         boot.prepareMemory(mem, new BootParameters(0x100000, 1, ram, RESERVED));
         for (int i = 0; i < 4; i++) {
             assertEquals(0x4003L + i * 0x1000, mem.readLong(0x3000 + i * 8));
@@ -66,7 +66,7 @@ class X86BootStateTest {
     @Test
     void theWalkerSeesAnIdentityMapOfAllRam() {
         long ram = 2 * GIB;
-        SparseMemory mem = new SparseMemory(ram);
+        TestMemory mem = TestMemory.sparse(ram);
         boot.prepareMemory(mem, new BootParameters(0x100000, 1, ram, RESERVED));
         X86PagingState state = new X86PagingState(X86BootState.CR0, X86BootState.PML4_ADDRESS, X86BootState.CR4, X86BootState.EFER);
         X86PageWalker walker = new X86PageWalker();
@@ -80,10 +80,10 @@ class X86BootStateTest {
     void ramTooLargeForTheReservedAreaIsRefused() {
         long ram = 13 * GIB; // 13 page directories end at 0x11000 > 64 KiB
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> boot.prepareMemory(new SparseMemory(ram), new BootParameters(0x100000, 1, ram, RESERVED)));
+                () -> boot.prepareMemory(TestMemory.sparse(ram), new BootParameters(0x100000, 1, ram, RESERVED)));
         assertTrue(e.getMessage().contains("reserved"), e.getMessage());
         long fits = 12 * GIB;
-        boot.prepareMemory(new SparseMemory(fits), new BootParameters(0x100000, 1, fits, RESERVED));
+        boot.prepareMemory(TestMemory.sparse(fits), new BootParameters(0x100000, 1, fits, RESERVED));
     }
 
     /** The sregs written are KVM's reset state with exactly the long-mode fields changed (those KVM-HERE.md records as running). */

@@ -10,7 +10,7 @@ import org.kvmgdb.api.arch.BootState.BootParameters;
 import org.kvmgdb.arch.x86.X86Mappings.Mapping;
 import org.kvmgdb.arch.x86.X86Mappings.Walk;
 import org.kvmgdb.arch.x86.X86PageWalker.X86PagingState;
-import org.kvmgdb.arch.x86.fake.SparseMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 
 /** {@code monitor info mem}'s walk over synthetic tables of every paging mode: runs, page sizes, permissions. */
 class X86MappingsTest {
@@ -21,7 +21,7 @@ class X86MappingsTest {
     private static final long LME_LMA = 0x500, NXE = 1 << 11;
     private static final long HALF = 0xFFFF_8000_0000_0000L;
 
-    private final SparseMemory ram = new SparseMemory(1L << 36);
+    private final TestMemory ram = TestMemory.sparse(1L << 36);
     private final X86PageWalker walker = new X86PageWalker();
 
     private static Mapping m(long va, long pa, long size, long page, boolean w, boolean u, boolean x) {

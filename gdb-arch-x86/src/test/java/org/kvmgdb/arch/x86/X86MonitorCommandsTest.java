@@ -11,7 +11,7 @@ import org.kvmgdb.api.arch.BootState.BootParameters;
 import org.kvmgdb.api.arch.MonitorCommand;
 import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.FakeVm;
-import org.kvmgdb.arch.x86.fake.SparseMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.x86.kvm.KvmDebugRegs;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 import org.kvmgdb.arch.x86.kvm.KvmSegment;
@@ -19,7 +19,7 @@ import org.kvmgdb.arch.x86.kvm.KvmSregs;
 
 /** The x86 {@code monitor} commands on a vCPU in the guest ABI's boot state (KVM answered by a fake). */
 class X86MonitorCommandsTest {
-    private final SparseMemory ram = new SparseMemory(128L << 20);
+    private final TestMemory ram = TestMemory.sparse(128L << 20);
     private final FakeVcpu vcpu = new FakeVcpu(1, new FakeVm(ram));
 
     private MonitorCommand command(String name) {

@@ -12,7 +12,7 @@ import org.kvmgdb.arch.x86.X86PageWalker.X86PagingState;
 import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.Hex;
 import org.kvmgdb.arch.x86.fake.Recorded;
-import org.kvmgdb.arch.x86.fake.SparseMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 
 class X86PageWalkerTest {
@@ -23,7 +23,7 @@ class X86PageWalkerTest {
     private static final long EFER_LME_LMA = 0x500;
 
     private final X86PageWalker walker = new X86PageWalker();
-    private final SparseMemory ram = new SparseMemory(1L << 40);
+    private final TestMemory ram = TestMemory.sparse(1L << 40);
 
     private Optional<Translation> walk(X86PagingState s, long va) {
         return walker.translate(s, ram, va);
@@ -137,7 +137,7 @@ class X86PageWalkerTest {
 
     @Test
     void tablesOutsideRamGiveNotMapped() {
-        SparseMemory small = new SparseMemory(1L << 20);
+        TestMemory small = TestMemory.sparse(1L << 20);
         X86PagingState s = new X86PagingState(0x8005_0033L, 0x4000_0000L, 0x620, EFER_LME_LMA);
         assertEquals(Optional.empty(), walker.translate(s, small, 0x1000));
     }

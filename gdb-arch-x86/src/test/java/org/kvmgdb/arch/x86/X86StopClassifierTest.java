@@ -15,7 +15,7 @@ import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.FakeVm;
 import org.kvmgdb.arch.x86.fake.Hex;
 import org.kvmgdb.arch.x86.fake.Recorded;
-import org.kvmgdb.arch.x86.fake.SparseMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 import org.kvmgdb.arch.x86.kvm.KvmRegs;
 import org.kvmgdb.arch.x86.kvm.KvmRun;
@@ -129,7 +129,7 @@ class X86StopClassifierTest {
     /** A kernel that reports the emulation failure without instruction bytes: the byte at RIP is read through the page tables. */
     @Test
     void withoutInstructionBytesTheByteAtRipDecides() {
-        SparseMemory ram = new SparseMemory(16L << 20);
+        TestMemory ram = TestMemory.sparse(16L << 20);
         new X86BootState().prepareMemory(ram, new BootParameters(0x100000, 1, 16L << 20, 64 * 1024));
         ram.write(0x100015, new byte[] {(byte) 0xCC, (byte) 0x90}, 0, 2);
         KvmSregs sregs = new KvmSregs().set(KvmSregs.CR0, X86BootState.CR0).set(KvmSregs.CR3, X86BootState.PML4_ADDRESS)

@@ -14,6 +14,7 @@ import org.kvmgdb.api.arch.ArchitectureProvider;
 import org.kvmgdb.api.arch.SoftwareBreakpoint;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.hypervisor.PhysicalMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 
 class ElfImageTest {
     private static final long MIB = 1 << 20;
@@ -39,14 +40,14 @@ class ElfImageTest {
     void loadsSegmentsAtTheirPhysicalAddressAndZeroesTheRest() throws ElfException {
         ElfBuilder elf = new ElfBuilder().load(MIB, new byte[] {1, 2, 3, 4}, 0x10).load(2 * MIB, new byte[] {9}, 1);
         elf.entry = MIB + 2;
-        ArrayMemory memory = new ArrayMemory((int) (4 * MIB));
-        Arrays.fill(memory.bytes, (byte) 0x55); // whatever was there must not show through the zeroed tail
+        TestMemory memory = TestMemory.flat((int) (4 * MIB));
+        Arrays.fill(memory.bytes(), (byte) 0x55); // whatever was there must not show through the zeroed tail
         ElfImage image = ElfImage.parse("guest.elf", elf.build());
         image.loadInto(memory, RESERVED);
 
         assertEquals(MIB + 2, image.entry());
         assertEquals(2, image.segments().size());
-        byte[] first = Arrays.copyOfRange(memory.bytes, (int) MIB, (int) MIB + 0x11);
+        byte[] first = Arrays.copyOfRange(memory.bytes(), (int) MIB, (int) MIB + 0x11);
         byte[] expected = new byte[0x11];
         expected[0] = 1;
         expected[1] = 2;
@@ -54,7 +55,7 @@ class ElfImageTest {
         expected[3] = 4;
         expected[0x10] = 0x55; // one past p_memsz is untouched
         assertArrayEquals(expected, first);
-        assertEquals(9, memory.bytes[(int) (2 * MIB)]);
+        assertEquals(9, memory.bytes()[(int) (2 * MIB)]);
     }
 
     @Test
@@ -159,12 +160,12 @@ class ElfImageTest {
 
     @Test
     void loadsSegmentsIntoRamAtANonZeroBase() throws ElfException {
-        BasedMemory memory = new BasedMemory(RAM_BASE, (int) (4 * MIB));
-        Arrays.fill(memory.bytes, (byte) 0x55);
+        TestMemory memory = TestMemory.flat(RAM_BASE, (int) (4 * MIB));
+        Arrays.fill(memory.bytes(), (byte) 0x55);
         ElfImage image = ElfImage.parse("guest.elf", new ElfBuilder().load(RAM_BASE + MIB, new byte[] {1, 2, 3}, 4).build());
         image.loadInto(memory, RESERVED);
 
-        assertArrayEquals(new byte[] {1, 2, 3, 0, 0x55}, Arrays.copyOfRange(memory.bytes, (int) MIB, (int) MIB + 5),
+        assertArrayEquals(new byte[] {1, 2, 3, 0, 0x55}, Arrays.copyOfRange(memory.bytes(), (int) MIB, (int) MIB + 5),
                 "guest-physical RAM_BASE + 1 MiB is 1 MiB into the RAM");
     }
 
@@ -180,7 +181,7 @@ class ElfImageTest {
 
     @Test
     void physicalMemoryContainsOnlyItsBaseToItsEnd() {
-        PhysicalMemory memory = new BasedMemory(RAM_BASE, 0x1000);
+        PhysicalMemory memory = TestMemory.flat(RAM_BASE, 0x1000);
         assertFalse(memory.contains(RAM_BASE - 1, 1));
         assertFalse(memory.contains(0, 1));
         assertTrue(memory.contains(RAM_BASE, 1));
@@ -189,71 +190,5 @@ class ElfImageTest {
         assertFalse(memory.contains(RAM_BASE + 0xFFF, 2));
         assertFalse(memory.contains(RAM_BASE + 0x1000, 0x1000));
         assertFalse(memory.contains(RAM_BASE, -1));
-    }
-
-    /** RAM at {@code base}: guest-physical {@code base + i} is {@code bytes[i]}. */
-    static final class BasedMemory implements PhysicalMemory {
-        final long base;
-        final byte[] bytes;
-
-        BasedMemory(long base, int size) {
-            this.base = base;
-            this.bytes = new byte[size];
-        }
-
-        @Override
-        public long base() {
-            return base;
-        }
-
-        @Override
-        public long size() {
-            return bytes.length;
-        }
-
-        @Override
-        public void read(long address, byte[] destination, int offset, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException();
-            }
-            System.arraycopy(bytes, (int) (address - base), destination, offset, length);
-        }
-
-        @Override
-        public void write(long address, byte[] source, int offset, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException();
-            }
-            System.arraycopy(source, offset, bytes, (int) (address - base), length);
-        }
-    }
-
-    static final class ArrayMemory implements PhysicalMemory {
-        final byte[] bytes;
-
-        ArrayMemory(int size) {
-            bytes = new byte[size];
-        }
-
-        @Override
-        public long size() {
-            return bytes.length;
-        }
-
-        @Override
-        public void read(long address, byte[] destination, int offset, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException();
-            }
-            System.arraycopy(bytes, (int) address, destination, offset, length);
-        }
-
-        @Override
-        public void write(long address, byte[] source, int offset, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException();
-            }
-            System.arraycopy(source, offset, bytes, (int) address, length);
-        }
     }
 }

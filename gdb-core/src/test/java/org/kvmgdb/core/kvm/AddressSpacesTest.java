@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.kvmgdb.api.arch.AddressTranslator.PagingState;
 import org.kvmgdb.api.arch.AddressTranslator.Translation;
 import org.kvmgdb.api.hypervisor.HypervisorException;
-import org.kvmgdb.api.hypervisor.PhysicalMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.arch.x86.X86PageWalker;
 import org.kvmgdb.arch.x86.X86PageWalker.X86PagingState;
 
@@ -26,33 +26,8 @@ class AddressSpacesTest {
     private static final long USER = 0x40_0000L;
     private static final long CR0 = 0x8005_0033L, CR4 = 0x20, EFER = 0x500;
 
-    /** 16 MiB of RAM in a byte array. */
-    private static final class Ram implements PhysicalMemory {
-        final byte[] bytes = new byte[16 << 20];
-
-        @Override
-        public long size() {
-            return bytes.length;
-        }
-
-        @Override
-        public void read(long address, byte[] destination, int offset, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException();
-            }
-            System.arraycopy(bytes, (int) address, destination, offset, length);
-        }
-
-        @Override
-        public void write(long address, byte[] source, int offset, int length) {
-            if (!contains(address, length)) {
-                throw new IndexOutOfBoundsException();
-            }
-            System.arraycopy(source, offset, bytes, (int) address, length);
-        }
-    }
-
-    private final Ram ram = new Ram();
+    /** 16 MiB of RAM. */
+    private final TestMemory ram = TestMemory.flat(16 << 20);
     private final X86PageWalker walker = new X86PageWalker();
     /** vCPU 0, user mode under KPTI: PML4 0x10000 maps the user page and the kernel's entry trampoline only. */
     private final X86PagingState user = new X86PagingState(CR0, 0x10000, CR4, EFER);

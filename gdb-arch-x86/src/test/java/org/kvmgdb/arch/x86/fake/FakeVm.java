@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.kvmgdb.api.hypervisor.PhysicalMemory;
+import org.kvmgdb.api.hypervisor.testing.TestMemory;
 import org.kvmgdb.api.hypervisor.VmHandle;
 
 /** A VM handle that answers capabilities and /dev/kvm ioctls from what the test gave it, and records them. */
@@ -28,7 +29,7 @@ public final class FakeVm implements VmHandle {
     }
 
     public FakeVm() {
-        this(new SparseMemory(128L << 20));
+        this(TestMemory.sparse(128L << 20));
     }
 
     public FakeVm capability(int capability, int value) {
