@@ -119,7 +119,8 @@ class SmpDebuggingTest {
         String threads = section("interrupted");
         assertMatches(threads, "^[* ] 1    Thread 1 \"vCPU 0\" \\(stopped at 0x[0-9a-f]+\\) .*smp_main \\(vcpu=0, .*smp\\.c:"
                 + line("vcpu0 spin") + "$");
-        assertMatches(threads, "^[* ] 2    Thread 2 \"vCPU 1\" \\(stopped at 0x[0-9a-f]+\\) .*smp_main \\(vcpu=1, .*smp\\.c:\\d+$");
+        // vCPU 1 was just let go from vcpu1_checkpoint: Ctrl-C may find it still there or back in its loop.
+        assertMatches(threads, "^[* ] 2    Thread 2 \"vCPU 1\" \\(stopped at 0x[0-9a-f]+\\) .*(smp_main \\(vcpu=1, |vcpu1_checkpoint \\().*smp\\.c:\\d+$");
     }
 
     @Test
