@@ -2,7 +2,9 @@ package org.kvmgdb.core.session;
 
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.kvmgdb.core.monitor.SessionStatistics;
+import org.kvmgdb.core.protocol.Hex;
 import org.kvmgdb.core.protocol.Replies;
 import org.kvmgdb.core.protocol.ThreadPackets.ThreadId;
 import org.kvmgdb.core.target.DebugTarget;
@@ -24,6 +26,9 @@ final class SessionState {
     int generalThread;
     /** {@code Hc}: the thread legacy {@code c}/{@code s} act on; 0 when gdb said any or all. */
     int continueThread;
+
+    /** LLDB's {@code QListThreadsInStopReply}: {@code T} stop replies list every thread ({@code threads:1,2;}). */
+    boolean listThreadsInStopReply;
 
     /** {@code Qqemu.PhyMemMode:1} or {@code monitor phys on}: {@code m M X} address guest-physical memory. */
     boolean physicalMode;
@@ -49,7 +54,11 @@ final class SessionState {
     /** The stop reply for {@code event}, with the stopped thread's expedited registers in a {@code T}. */
     String stopReply(StopEvent event) {
         Map<Integer, byte[]> registers = event instanceof StopEvent.Signal s ? expedited.read(s.thread()) : Map.of();
-        return Replies.stop(event, swbreak, hwbreak, registers);
+        String reply = Replies.stop(event, swbreak, hwbreak, registers);
+        if (listThreadsInStopReply && event instanceof StopEvent.Signal) {
+            reply += "threads:" + target.threads().stream().map(Hex::number).collect(Collectors.joining(",")) + ";";
+        }
+        return reply;
     }
 
     int generalThread() {
