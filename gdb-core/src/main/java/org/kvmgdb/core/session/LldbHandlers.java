@@ -5,13 +5,18 @@ import org.kvmgdb.core.protocol.Hex;
 import org.kvmgdb.core.protocol.LldbPackets.HostInfo;
 import org.kvmgdb.core.protocol.LldbPackets.ListThreadsInStopReply;
 import org.kvmgdb.core.protocol.LldbPackets.ProcessInfo;
+import org.kvmgdb.core.protocol.LldbPackets.ThreadStopInfo;
 import org.kvmgdb.core.protocol.Replies;
+import org.kvmgdb.core.target.StopEvent;
+import org.kvmgdb.core.target.TargetException;
 
 /**
- * What LLDB asks beyond gdb's packets and we answer: {@code qHostInfo}, {@code qProcessInfo} and
- * {@code QListThreadsInStopReply} (LLDB's "GDB Remote Protocol Extensions"). LLDB takes its register
- * layout from {@code target.xml} as gdb does, so {@code qRegisterInfoN} is not needed (LLDB sends it
- * only to a stub without {@code qXfer:features:read+}) and gets the empty reply.
+ * What LLDB asks beyond gdb's packets and we answer: {@code qHostInfo}, {@code qProcessInfo},
+ * {@code QListThreadsInStopReply} and {@code qThreadStopInfo} (LLDB's "GDB Remote Protocol
+ * Extensions"). LLDB takes its register layout from {@code target.xml}, as gdb does: lldb-16 reads
+ * it when {@code qSupported} offers {@code qXfer:features:read+} and then asks no
+ * {@code qRegisterInfoN}, which would get the empty reply. So do its other queries
+ * ({@code QThreadSuffixSupported}, {@code jThreadsInfo}, {@code qMemoryRegionInfo}, {@code x}, ...).
  */
 final class LldbHandlers {
     /**
@@ -45,6 +50,24 @@ final class LldbHandlers {
             state.listThreadsInStopReply = true;
             return Outcome.reply(Replies.OK);
         });
+        table.on(ThreadStopInfo.class, this::threadStopInfo);
+    }
+
+    /**
+     * One thread's stop reply: the last stop's for the thread that caused it; for any other (all-stop:
+     * it was stopped with the rest) a {@code T00}, signal 0 being "no reason" to LLDB, with that
+     * thread's expedited registers.
+     */
+    private Outcome threadStopInfo(ThreadStopInfo c) throws TargetException {
+        if (c.thread() <= 0 || c.thread() > Integer.MAX_VALUE || !state.alive((int) c.thread())) {
+            throw new TargetException(TargetException.EINVAL, "no thread " + c.thread());
+        }
+        int thread = (int) c.thread();
+        StopEvent last = state.lastStop != null ? state.lastStop : state.target.currentStop();
+        if (last instanceof StopEvent.Signal s && s.thread() == thread) {
+            return Outcome.reply(state.stopReply(last));
+        }
+        return Outcome.reply(state.stopReply(new StopEvent.Signal(thread, 0, new StopEvent.Plain())));
     }
 
     /** {@code triple} is hex-encoded text; {@code ptrsize} a decimal byte count. */

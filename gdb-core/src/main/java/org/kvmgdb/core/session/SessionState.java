@@ -27,8 +27,15 @@ final class SessionState {
     /** {@code Hc}: the thread legacy {@code c}/{@code s} act on; 0 when gdb said any or all. */
     int continueThread;
 
-    /** LLDB's {@code QListThreadsInStopReply}: {@code T} stop replies list every thread ({@code threads:1,2;}). */
+    /**
+     * LLDB's {@code QListThreadsInStopReply}: {@code T} stop replies list every thread
+     * ({@code threads:1,2;}) and name the stopped one ({@code hexname:}, which LLDB shows in
+     * {@code thread list}). Only LLDB sends it, so gdb's stop replies never carry these keys.
+     */
     boolean listThreadsInStopReply;
+
+    /** The last stop reported, for LLDB's {@code qThreadStopInfo}; null before the first. */
+    StopEvent lastStop;
 
     /** {@code Qqemu.PhyMemMode:1} or {@code monitor phys on}: {@code m M X} address guest-physical memory. */
     boolean physicalMode;
@@ -45,6 +52,7 @@ final class SessionState {
 
     /** Remembers a stop; gdb takes the thread in a stop reply as its new general thread, and so do we. */
     void stopped(StopEvent event) {
+        lastStop = event;
         if (event instanceof StopEvent.Signal s) {
             stopThread = s.thread();
             generalThread = s.thread();
@@ -56,7 +64,8 @@ final class SessionState {
         Map<Integer, byte[]> registers = event instanceof StopEvent.Signal s ? expedited.read(s.thread()) : Map.of();
         String reply = Replies.stop(event, swbreak, hwbreak, registers);
         if (listThreadsInStopReply && event instanceof StopEvent.Signal) {
-            reply += "threads:" + target.threads().stream().map(Hex::number).collect(Collectors.joining(",")) + ";";
+            reply += "threads:" + target.threads().stream().map(Hex::number).collect(Collectors.joining(",")) + ";"
+                    + "hexname:" + Hex.encodeText(target.threadName(((StopEvent.Signal) event).thread())) + ";";
         }
         return reply;
     }

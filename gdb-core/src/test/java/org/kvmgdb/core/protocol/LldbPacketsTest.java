@@ -1,12 +1,14 @@
 package org.kvmgdb.core.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.core.protocol.LldbPackets.HostInfo;
 import org.kvmgdb.core.protocol.LldbPackets.ListThreadsInStopReply;
 import org.kvmgdb.core.protocol.LldbPackets.ProcessInfo;
+import org.kvmgdb.core.protocol.LldbPackets.ThreadStopInfo;
 
 class LldbPacketsTest {
     private static Command parse(String packet) {
@@ -18,6 +20,15 @@ class LldbPacketsTest {
         assertEquals(new HostInfo(), parse("qHostInfo"));
         assertEquals(new ProcessInfo(), parse("qProcessInfo"));
         assertEquals(new ListThreadsInStopReply(), parse("QListThreadsInStopReply"));
+        assertEquals(new ThreadStopInfo(2), parse("qThreadStopInfo2"));
+        assertEquals(new ThreadStopInfo(0x1f), parse("qThreadStopInfo1f"));
+    }
+
+    @Test
+    void qThreadStopInfoNeedsAThreadInHex() {
+        assertInstanceOf(Command.Malformed.class, parse("qThreadStopInfo"));
+        assertInstanceOf(Command.Malformed.class, parse("qThreadStopInfoxyz"));
+        assertInstanceOf(Command.Malformed.class, parse("qThreadStopInfo-1"));
     }
 
     @Test

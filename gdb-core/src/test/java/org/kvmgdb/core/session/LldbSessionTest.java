@@ -53,17 +53,39 @@ class LldbSessionTest {
     }
 
     @Test
-    void stopRepliesListEveryThreadOnceLldbAsks() throws Exception {
+    void stopRepliesListEveryThreadAndNameTheStoppedOneOnceLldbAsks() throws Exception {
         try (ServedTarget served = new ServedTarget(small(3).build()); RspClient lldb = served.connect()) {
             // gdb never sends QListThreadsInStopReply: its stop replies stay as they were.
             assertEquals("T05thread:1;" + smallExpedited(0, 0x1000), lldb.request("?"));
             assertEquals("OK", lldb.request("QListThreadsInStopReply"));
-            assertEquals("T05thread:1;" + smallExpedited(0, 0x1000) + "threads:1,2,3;", lldb.request("?"));
+            String cpu0 = "hexname:" + Hex.encodeText("cpu 0") + ";";
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1000) + "threads:1,2,3;" + cpu0, lldb.request("?"));
             assertEquals("OK", lldb.request("Z0,1008,4"));
             lldb.post("c");
-            assertEquals("T05thread:1;" + smallExpedited(0, 0x1008) + "threads:1,2,3;", lldb.awaitReply());
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1008) + "threads:1,2,3;" + cpu0, lldb.awaitReply());
             lldb.post("vCont;s:1");
-            assertEquals("T05thread:1;" + smallExpedited(0, 0x100c) + "threads:1,2,3;", lldb.awaitReply());
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x100c) + "threads:1,2,3;" + cpu0, lldb.awaitReply());
+        }
+    }
+
+    @Test
+    void threadStopInfoGivesTheStopReplyOfEachThread() throws Exception {
+        MemoryTarget target = small(2).build();
+        target.setPc(2, 0x2000);
+        try (ServedTarget served = new ServedTarget(target); RspClient lldb = served.connect()) {
+            assertEquals("OK", lldb.request("QListThreadsInStopReply"));
+            assertEquals("OK", lldb.request("Z0,1008,4"));
+            lldb.post("c");
+            String stop = lldb.awaitReply();
+            assertEquals("T05thread:1;" + smallExpedited(0, 0x1008) + "threads:1,2;hexname:" + Hex.encodeText("cpu 0") + ";", stop);
+            // The thread that stopped: the same reply again.
+            assertEquals(stop, lldb.request("qThreadStopInfo1"));
+            // The other one was stopped with it (all-stop; it ran too): signal 0, no reason, its own registers.
+            assertEquals(0x2008, target.pc(2));
+            assertEquals("T00thread:2;" + smallExpedited(0, 0x2008) + "threads:1,2;hexname:" + Hex.encodeText("cpu 1") + ";",
+                    lldb.request("qThreadStopInfo2"));
+            assertEquals("E16", lldb.request("qThreadStopInfo3"));
+            assertEquals("E16", lldb.request("qThreadStopInfo0"));
         }
     }
 
@@ -96,7 +118,8 @@ class LldbSessionTest {
             assertEquals("QC1", lldb.request("qC"));
             String stop = lldb.request("?");
             assertEquals("T05thread:1;", stop.substring(0, "T05thread:1;".length()));
-            assertEquals("threads:1;", stop.substring(stop.length() - "threads:1;".length()), stop);
+            String tail = "threads:1;hexname:" + Hex.encodeText("cpu 0") + ";";
+            assertEquals(tail, stop.substring(stop.length() - tail.length()), stop);
             assertEquals('l', lldb.request("qXfer:features:read:target.xml:0,3fff").charAt(0));
             assertEquals("", lldb.request("qRegisterInfo0"));
             for (String unsupported : new String[] {"qOffsets", "qStructuredDataPlugins", "qSymbol::", "jThreadsInfo",
