@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Real LLDB (Debian's {@code lldb-16}) in batch mode: {@code lldb-16 --batch --no-lldbinit -o CMD ...
  * [FILE]}. LLDB echoes each command after its prompt ({@code (lldb) CMD}) before running it, so the
- * output splits into what each command printed ({@link Result#after(String)}). stdin is
+ * output splits into what each command printed ({@link Result#after(String)}, and
+ * {@link Result#stopAfter(String)} for the stops that LLDB's event thread prints). stdin is
  * {@code /dev/null}: a command that would ask a question gets end of input, never a hang. A missing
  * lldb skips the test with a message naming it.
  */
@@ -106,18 +107,30 @@ final class LldbBatch {
     /** What LLDB printed and its exit status. */
     record Result(int status, String output, List<String> commandLine) {
 
-        /**
-         * What the first {@code command} printed: the lines after its echo {@code (lldb) command}, up
-         * to the next command's echo. LLDB prints a stop that arrives while the next command is already
-         * echoed after that echo, so a stop is looked for with the command that waits for it
-         * ({@code continue}, {@code step}) or the one after.
-         */
+        /** What the first {@code command} printed: the lines after its echo {@code (lldb) command}, up to the next echo. */
         String after(String command) {
             return after(command, 1);
         }
 
         /** The same for the {@code n}th time {@code command} was run (from 1). */
         String after(String command, int n) {
+            return output(command, n, 1);
+        }
+
+        /**
+         * What the {@code n}th {@code command} that resumes or connects printed, with the output of
+         * the command after it: LLDB's event thread prints a stop ({@code Process 1 stopped},
+         * {@code * thread #1 ...}) and may finish doing so after the next command's echo.
+         */
+        String stopAfter(String command, int n) {
+            return output(command, n, 2);
+        }
+
+        String stopAfter(String command) {
+            return stopAfter(command, 1);
+        }
+
+        private String output(String command, int n, int commands) {
             String echo = PROMPT + command + "\n";
             int start = -1;
             for (int i = 0; i < n; i++) {
@@ -127,7 +140,11 @@ final class LldbBatch {
                 }
             }
             start += echo.length();
-            int end = output.indexOf("\n" + PROMPT, start - 1);
+            int end = start - 1;
+            for (int i = 0; i < commands && end >= 0; i++) {
+                // The echo's own newline may be the one before the next prompt (a command that printed nothing).
+                end = output.indexOf("\n" + PROMPT, i == 0 ? end : end + 1);
+            }
             return output.substring(start, end < 0 ? output.length() : end + 1);
         }
 

@@ -93,7 +93,7 @@ class LldbGuestDebuggingTest {
 
     @Test
     void lldbConnectsToTheGuestStoppedAtItsEntry() {
-        String connect = lldb.after("gdb-remote " + target);
+        String connect = lldb.stopAfter("gdb-remote " + target);
         assertContains(connect, "Process 1 stopped");
         assertContains(connect, "stop reason = signal SIGTRAP");
         assertContains(connect, "frame #0: 0x0000000000100000 e2e.elf`_start");
@@ -116,7 +116,7 @@ class LldbGuestDebuggingTest {
     @Test
     void aBreakpointByFunctionNameStopsTheGuestThere() {
         assertContains(lldb.after("breakpoint set -n add"), "Breakpoint 1: where = e2e.elf`add + ");
-        String stop = lldb.after("continue");
+        String stop = lldb.stopAfter("continue");
         assertContains(stop, "stop reason = breakpoint 1.1");
         assertContains(stop, "e2e.elf`add(a=2, b=3) at e2e.c:19");
     }
@@ -131,7 +131,7 @@ class LldbGuestDebuggingTest {
 
     @Test
     void stepGoesToTheNextLineAndVariablesAreRead() {
-        String step = lldb.after("step");
+        String step = lldb.stopAfter("step");
         assertContains(step, "stop reason = step in");
         assertContains(step, "e2e.elf`add(a=2, b=3) at e2e.c:20");
         assertContains(lldb.after("frame variable sum"), "(long) sum = 5");
@@ -141,7 +141,7 @@ class LldbGuestDebuggingTest {
     void aWatchpointStopsAfterTheWriteWithOldAndNewValue() {
         assertMatches(lldb.after("watchpoint set variable counter"),
                 "Watchpoint created: Watchpoint 1: addr = 0x[0-9a-f]+ size = 8 state = enabled type = w");
-        String hit = lldb.after("continue", 2);
+        String hit = lldb.stopAfter("continue", 2);
         assertContains(hit, "Watchpoint 1 hit:");
         assertContains(hit, "old value: 0");
         // counter = a + f + d + s = 5 + 120 + 25 + 45; the stop is after the writing instruction, on line 63.
@@ -160,9 +160,9 @@ class LldbGuestDebuggingTest {
 
     @Test
     void withoutSymbolsTheArchitectureComesFromQHostInfo() {
-        assertContains(bare.after("process connect connect://" + targetOf(bareLauncher)), "Process 1 stopped");
+        assertContains(bare.stopAfter("process connect connect://" + targetOf(bareLauncher)), "Process 1 stopped");
         assertMatches(bare.after("target list"), "arch=x86_64-[^,]*, platform=[^,]+, pid=1, state=stopped");
-        assertMatches(bare.after("stepi"), "stop reason = instruction step into");
+        assertMatches(bare.stopAfter("stepi"), "stop reason = instruction step into");
         assertRegister(bare.after("register read rip"), "rip", "0x0000000000100003");
         // e2e.elf's _start: xor %rbp,%rbp; call e2e_main.
         assertContains(bare.after("memory read --count 8 0x100000"), "0x00100000: 48 31 ed e8");
