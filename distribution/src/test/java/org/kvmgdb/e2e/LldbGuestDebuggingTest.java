@@ -21,12 +21,12 @@ import org.kvmgdb.core.registry.ProviderRegistry;
  * as a user would debug them. Two sessions, each run once:
  * <ul>
  *   <li>with the symbols of e2e.c ({@code lldb-16 e2e.elf}, {@code gdb-remote HOST:PORT}): registers,
- *       memory, a breakpoint by function name, continue, bt, step, variables, a watchpoint (served by
- *       stepping on this project's PVM hosts), and a detach after which the guest runs to its exit
- *       status;</li>
+ *       memory, a breakpoint by function name, continue, bt, step, finish, next, variables, a
+ *       watchpoint (served by stepping on this project's PVM hosts), and a detach after which the
+ *       guest runs to its exit status;</li>
  *   <li>without any symbols ({@code process connect connect://HOST:PORT}): everything LLDB knows
  *       comes from the stub, the architecture from {@code qHostInfo} and every register from
- *       {@code target.xml}.</li>
+ *       {@code target.xml}; stepi, register write, and a continue to the guest's exit.</li>
  * </ul>
  * Line numbers are e2e.c's (it asks to be kept stable).
  */
@@ -67,6 +67,8 @@ class LldbGuestDebuggingTest {
                     "bt",
                     "step",
                     "frame variable sum",
+                    "finish",
+                    "next",
                     "expression exit_code = " + EXIT_CODE_AFTER_DETACH,
                     "breakpoint delete 1",
                     "watchpoint set variable counter",
@@ -84,8 +86,11 @@ class LldbGuestDebuggingTest {
                     "register read --all",
                     "stepi",
                     "register read rip",
+                    // _start calls e2e_main next, which sets rax before it reads it.
+                    "register write rax 0x1234",
+                    "register read rax",
                     "memory read --count 8 0x100000",
-                    "detach").run();
+                    "continue").run();
             bareStatus = guest.awaitExit();
             bareLauncher = guest.toString();
         }
@@ -138,6 +143,17 @@ class LldbGuestDebuggingTest {
     }
 
     @Test
+    void finishReturnsToTheCallerWithTheValueAndNextGoesToTheNextLine() {
+        String finish = lldb.stopAfter("finish");
+        assertContains(finish, "stop reason = step out");
+        assertMatches(finish, "^Return value: \\(long\\) \\$\\d+ = 5$");
+        assertContains(finish, "e2e.elf`e2e_main(vcpu=0, vcpus=1, ram=134217728) at e2e.c:58");
+        String next = lldb.stopAfter("next");
+        assertContains(next, "stop reason = step over");
+        assertContains(next, "e2e.elf`e2e_main(vcpu=0, vcpus=1, ram=134217728) at e2e.c:59");
+    }
+
+    @Test
     void aWatchpointStopsAfterTheWriteWithOldAndNewValue() {
         assertMatches(lldb.after("watchpoint set variable counter"),
                 "Watchpoint created: Watchpoint 1: addr = 0x[0-9a-f]+ size = 8 state = enabled type = w");
@@ -159,14 +175,16 @@ class LldbGuestDebuggingTest {
     }
 
     @Test
-    void withoutSymbolsTheArchitectureComesFromQHostInfo() {
+    void withoutSymbolsTheArchitectureComesFromQHostInfoAndTheExitIsReported() {
         assertContains(bare.stopAfter("process connect connect://" + targetOf(bareLauncher)), "Process 1 stopped");
         assertMatches(bare.after("target list"), "arch=x86_64-[^,]*, platform=[^,]+, pid=1, state=stopped");
         assertMatches(bare.stopAfter("stepi"), "stop reason = instruction step into");
         assertRegister(bare.after("register read rip"), "rip", "0x0000000000100003");
         // e2e.elf's _start: xor %rbp,%rbp; call e2e_main.
         assertContains(bare.after("memory read --count 8 0x100000"), "0x00100000: 48 31 ed e8");
-        assertContains(bare.after("detach"), "Process 1 detached");
+        assertRegister(bare.after("register read rax"), "rax", "0x0000000000001234");
+        // Run to the end: the guest's exit status, as the launcher exits with it.
+        assertContains(bare.stopAfter("continue"), "Process 1 exited with status = " + ((EXIT_CODE << 1) | 1));
         assertEquals(OptionalInt.of((EXIT_CODE << 1) | 1), bareStatus, "the launcher's exit status\n" + bareLauncher + "\n" + bare);
     }
 
