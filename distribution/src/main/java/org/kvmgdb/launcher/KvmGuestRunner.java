@@ -39,16 +39,30 @@ public final class KvmGuestRunner implements GuestRunner {
 
     private final PrintStream err;
     private final OutputStream serial;
+    private final OutputStream serialBesideStdio;
 
     public KvmGuestRunner() {
-        // COM1 goes straight to fd 1, unbuffered, so guest output appears as it is written.
-        this(System.err, new FileOutputStream(FileDescriptor.out));
+        // COM1 goes straight to fd 1, unbuffered, so guest output appears as it is written; with
+        // --gdb stdio fd 1 carries the protocol, so COM1 goes to fd 2 (gdb shows its child's stderr).
+        this(System.err, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
     }
 
     KvmGuestRunner(PrintStream err, OutputStream serial) {
+        this(err, serial, err);
+    }
+
+    KvmGuestRunner(PrintStream err, OutputStream serial, OutputStream serialBesideStdio) {
         this.err = err;
         this.serial = serial;
+        this.serialBesideStdio = serialBesideStdio;
     }
+
+    /** {@code --gdb stdio}: the protocol owns stdout, and nothing else may be written there. */
+    static boolean onStdio(Optional<TransportAddress> gdb) {
+        return gdb.map(a -> a.describe().equals(STDIO)).orElse(false);
+    }
+
+    static final String STDIO = "stdio";
 
     @Override
     public int runGuest(RunConfiguration c) {
@@ -78,7 +92,7 @@ public final class KvmGuestRunner implements GuestRunner {
         }
         Guest booted;
         try {
-            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, serial));
+            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, onStdio(gdb) ? serialBesideStdio : serial));
         } catch (ElfException e) {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.USAGE;
@@ -106,8 +120,14 @@ public final class KvmGuestRunner implements GuestRunner {
                     cleanup = new Thread(started::close, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
                     server.start();
-                    err.println("kvmgdb: waiting for gdb on " + listener.describe() + " (in gdb: target remote "
-                            + listener.gdbTarget() + ")" + (waitForDebugger ? "; every vCPU is stopped before its first instruction" : ""));
+                    String stopped = waitForDebugger ? "; every vCPU is stopped before its first instruction" : "";
+                    if (onStdio(gdb)) {
+                        // gdb started us and shows this line: it needs no address.
+                        err.println("kvmgdb: serving gdb on stdin/stdout; the guest's serial output and the logs go to stderr" + stopped);
+                    } else {
+                        err.println("kvmgdb: waiting for gdb on " + listener.describe() + " (in gdb: target remote "
+                                + listener.gdbTarget() + ")" + stopped);
+                    }
                     if (announced != null) {
                         announced.accept(listener, guest.vm());
                     }

@@ -50,7 +50,7 @@ class LauncherEndToEndTest {
                 "--log-packets", "--gdb-allow-remote", "GUEST.elf")) {
             assertTrue(r.out().contains(option), option + " missing from:\n" + r.out());
         }
-        assertTrue(r.out().contains("stdio is not supported yet"), r.out());
+        assertTrue(r.out().replaceAll("\\s+", " ").contains("or stdio (the protocol on stdin/stdout"), r.out());
     }
 
     @Test
@@ -70,6 +70,7 @@ class LauncherEndToEndTest {
         assertJar(rows, "aarch64", lib, "gdb-arch-aarch64-");
         assertJar(rows, "tcp", lib, "gdb-transport-tcp-");
         assertJar(rows, "unix", lib, "gdb-transport-unix-");
+        assertJar(rows, "stdio", lib, "gdb-transport-stdio-");
         assertTrue(rows.get("x86-64").contains(" 62 EM_X86_64 "), rows.get("x86-64"));
         assertTrue(rows.get("aarch64").contains(" 183 EM_AARCH64 "), rows.get("aarch64"));
         assertFalse(r.out().contains("Skipped"), r.both());
@@ -126,7 +127,7 @@ class LauncherEndToEndTest {
 
         Product.Result opts = Product.run(script, work, Map.of("JAVA_OPTS", "-Dkvmgdb.transport=serial"), "plugins");
         assertEquals(2, opts.status(), opts.both());
-        assertEquals("kvmgdb: -Dkvmgdb.transport=serial: no such transport; known: tcp, unix\n", opts.err());
+        assertEquals("kvmgdb: -Dkvmgdb.transport=serial: no such transport; known: stdio, tcp, unix\n", opts.err());
 
         Product.Result picked = Product.run(script, work, Map.of(), "plugins", "-Dkvmgdb.arch=x86-64");
         assertEquals(0, picked.status(), picked.both());
