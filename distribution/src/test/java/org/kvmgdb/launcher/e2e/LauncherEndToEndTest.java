@@ -173,6 +173,17 @@ class LauncherEndToEndTest {
         // Not waiting (-S absent): nobody attaches, the e2e guest runs to its end (exit-port 3 → status 7).
         assertEquals(7, allowed.status(), allowed.both());
         assertTrue(allowed.err().contains("waiting for gdb on tcp:0.0.0.0:"), allowed.both());
+        // One warning line that says what listening there means.
+        List<String> warnings = allowed.err().lines().filter(l -> l.contains("can read and write the whole VM"))
+                .collect(Collectors.toList());
+        assertEquals(1, warnings.size(), allowed.both());
+        assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains("tcp:0.0.0.0:")
+                && warnings.get(0).contains("anyone who can reach port"), warnings.get(0));
+
+        // The flag alone warns of nothing: a loopback address is as private as without it.
+        Product.Result loopback = Product.run(work, "run", "--gdb", "tcp:127.0.0.1:0", "--gdb-allow-remote", e2e.toString());
+        assertEquals(7, loopback.status(), loopback.both());
+        assertFalse(loopback.err().contains("can read and write the whole VM"), loopback.both());
     }
 
     @Test

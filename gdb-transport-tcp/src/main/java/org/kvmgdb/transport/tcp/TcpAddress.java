@@ -39,6 +39,11 @@ final class TcpAddress implements TransportAddress {
             throw refused;
         }
         TcpListener listener = new TcpListener(server);
+        if (!host.isLoopbackAddress()) {
+            // parse() let this through only under --gdb-allow-remote: say once, plainly, what it means.
+            Logger.warn("{} is not loopback (--gdb-allow-remote): anyone who can reach port {} can read and write"
+                    + " the whole VM, its memory and registers; the protocol has no authentication", listener.describe(), listener.port());
+        }
         Logger.debug("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
         return listener;
     }
