@@ -16,6 +16,7 @@ import org.kvmgdb.api.transport.TransportAddress;
 import org.kvmgdb.core.elf.ElfException;
 import org.kvmgdb.core.elf.ElfImage;
 import org.kvmgdb.core.kvm.Guest;
+import org.kvmgdb.core.kvm.Kvm;
 import org.kvmgdb.core.kvm.KvmException;
 import org.kvmgdb.core.kvm.KvmTarget;
 import org.kvmgdb.core.kvm.KvmUnavailableException;
@@ -92,7 +93,7 @@ public final class KvmGuestRunner implements GuestRunner {
         }
         Guest booted;
         try {
-            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, onStdio(gdb) ? serialBesideStdio : serial));
+            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, onStdio(gdb) ? serialBesideStdio : serial), kvmDevice());
         } catch (ElfException e) {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.USAGE;
@@ -162,12 +163,24 @@ public final class KvmGuestRunner implements GuestRunner {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.FAILURE;
         } catch (IOException e) {
-            err.println("kvmgdb: cannot listen on " + gdb.map(TransportAddress::describe).orElse("?") + ": " + e.getMessage());
-            return ExitStatus.FAILURE;
+            // The transports' messages name the address and say what to do; others get it added.
+            String address = gdb.map(TransportAddress::describe).orElse("?");
+            String why = e.getMessage() != null ? e.getMessage() : e.toString();
+            if (why.startsWith(address + ": ")) {
+                why = why.substring(address.length() + 2);
+            }
+            err.println("kvmgdb: cannot listen on " + address + ": " + why);
+            return ExitStatus.CANNOT_LISTEN;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ExitStatus.FAILURE;
         }
+    }
+
+    /** {@code -Dkvmgdb.device=PATH}, or /dev/kvm. */
+    static Path kvmDevice() {
+        String device = System.getProperty(ExitStatus.DEVICE_PROPERTY);
+        return device == null || device.isBlank() ? Kvm.DEVICE : Path.of(device);
     }
 
     /** The demo guest shipped in the distribution: {@code share/guests/demo.elf} beside {@code lib/}. */

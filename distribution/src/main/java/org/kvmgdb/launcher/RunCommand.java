@@ -20,8 +20,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", sortOptions = false,
         description = {
             "Start GUEST.elf (an x86-64 ELF) in a KVM virtual machine, optionally with a GDB stub.",
-            "Exit status: the guest's exit-port value v as (v << 1) | 1; 2 for a usage error;"
-                    + " 3 when KVM cannot be used."})
+            "Exit status: the guest's exit-port value v as (v << 1) | 1 (always odd); 2 for a usage error or an ELF"
+                    + " that cannot run; 3 when KVM cannot be used (-Dkvmgdb.device=PATH opens another device than"
+                    + " /dev/kvm); 4 when a vCPU failed; 6 when the --gdb address cannot be listened on (port in use,"
+                    + " socket file that cannot be created); 137 when gdb killed the guest."})
 final class RunCommand implements Callable<Integer> {
     /** What {@code -s} means, as in QEMU. */
     static final String DEFAULT_GDB = "tcp::1234";

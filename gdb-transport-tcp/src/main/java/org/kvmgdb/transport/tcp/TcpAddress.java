@@ -34,7 +34,7 @@ final class TcpAddress implements TransportAddress {
             server.bind(new InetSocketAddress(host, port), BACKLOG);
         } catch (IOException e) {
             server.close();
-            BindException refused = new BindException(describe() + ": cannot listen: " + e.getMessage());
+            BindException refused = new BindException(describe() + ": " + e.getMessage() + whatToDo(e.getMessage()));
             refused.initCause(e);
             throw refused;
         }
@@ -46,6 +46,21 @@ final class TcpAddress implements TransportAddress {
         }
         Logger.debug("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
         return listener;
+    }
+
+    /** A hint for the bind(2) errors a user can fix, keyed by the JDK's strerror text. */
+    private static String whatToDo(String reason) {
+        String r = String.valueOf(reason);
+        if (r.contains("in use")) {
+            return "; another program (another kvmgdb?) listens there: pick another port, or port 0 to let the system choose";
+        }
+        if (r.contains("Permission denied")) {
+            return "; ports below 1024 need privileges: pick a port from 1024 up";
+        }
+        if (r.contains("assign requested address")) {
+            return "; HOST must be an address of this machine";
+        }
+        return "";
     }
 
     @Override

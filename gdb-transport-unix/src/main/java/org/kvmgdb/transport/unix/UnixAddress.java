@@ -108,17 +108,26 @@ final class UnixAddress implements TransportAddress {
     public Listener bind() throws IOException {
         Path parent = path.getParent();
         if (!Files.isDirectory(parent)) {
-            throw new NoSuchFileException(parent.toString(), null,
-                    describe() + ": the directory " + parent + " does not exist");
+            throw new NoSuchFileException(null, null, describe() + ": "
+                    + (Files.exists(parent) ? parent + " is not a directory" : "the directory " + parent + " does not exist")
+                    + "; create it or give a path in an existing directory");
         }
         // Again here: the directory may have been made, or its mode changed, since parse().
         String unsafe = unsafeDirectory(parent);
         if (unsafe != null) {
-            throw new java.nio.file.AccessDeniedException(parent.toString(), null, describe() + ": " + unsafe);
+            throw new java.nio.file.AccessDeniedException(null, null, describe() + ": " + unsafe);
         }
         removeIfStale();
 
-        Path privateDirectory = createPrivateDirectory(parent);
+        Path privateDirectory;
+        try {
+            privateDirectory = createPrivateDirectory(parent);
+        } catch (IOException e) {
+            // EACCES, EROFS, ENOSPC...: the socket file cannot be made here at all.
+            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
+            throw new java.nio.file.FileSystemException(null, null, describe() + ": cannot create files in "
+                    + parent + " (" + reason + "); give a path in a directory you can write to");
+        }
         Path privatePath = privateDirectory.resolve(PRIVATE_NAME);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -132,7 +141,7 @@ final class UnixAddress implements TransportAddress {
             try {
                 Files.createLink(path, privatePath);
             } catch (FileAlreadyExistsException e) {
-                throw new FileAlreadyExistsException(path.toString(), null,
+                throw new FileAlreadyExistsException(null, null,
                         describe() + ": something else created " + path + " while the socket was being set up");
             }
             Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
@@ -158,7 +167,7 @@ final class UnixAddress implements TransportAddress {
             return;
         }
         if (!isSocket(path)) {
-            throw new FileAlreadyExistsException(path.toString(), null,
+            throw new FileAlreadyExistsException(null, null,
                     describe() + ": " + path + " exists and is not a socket; refusing to replace it");
         }
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
