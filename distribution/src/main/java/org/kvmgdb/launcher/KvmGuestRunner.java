@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -41,21 +42,29 @@ public final class KvmGuestRunner implements GuestRunner {
     private final PrintStream err;
     private final OutputStream serial;
     private final OutputStream serialBesideStdio;
+    /** The ELF machine of the guests KVM runs here: the host CPU's (KVM does not emulate other architectures). */
+    private final OptionalInt hostMachine;
 
     public KvmGuestRunner() {
         // COM1 goes straight to fd 1, unbuffered, so guest output appears as it is written; with
         // --gdb stdio fd 1 carries the protocol, so COM1 goes to fd 2 (gdb shows its child's stderr).
-        this(System.err, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
+        this(System.err, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err), PluginsCommand.hostElfMachine());
     }
 
     KvmGuestRunner(PrintStream err, OutputStream serial) {
-        this(err, serial, err);
+        this(err, serial, PluginsCommand.hostElfMachine());
     }
 
-    KvmGuestRunner(PrintStream err, OutputStream serial, OutputStream serialBesideStdio) {
+    /** @param hostMachine the host CPU's ELF machine, as {@link PluginsCommand#hostElfMachine()} finds it (tests pretend other hosts) */
+    KvmGuestRunner(PrintStream err, OutputStream serial, OptionalInt hostMachine) {
+        this(err, serial, err, hostMachine);
+    }
+
+    KvmGuestRunner(PrintStream err, OutputStream serial, OutputStream serialBesideStdio, OptionalInt hostMachine) {
         this.err = err;
         this.serial = serial;
         this.serialBesideStdio = serialBesideStdio;
+        this.hostMachine = hostMachine;
     }
 
     /** {@code --gdb stdio}: the protocol owns stdout, and nothing else may be written there. */
@@ -89,6 +98,11 @@ public final class KvmGuestRunner implements GuestRunner {
             arch = registry.architectureForElfMachine(image.machine()).provider();
         } catch (ElfException | RegistryException e) {
             err.println("kvmgdb: " + e.getMessage());
+            return ExitStatus.USAGE;
+        }
+        Optional<String> foreign = foreignGuest(image, arch, hostMachine);
+        if (foreign.isPresent()) {
+            err.println("kvmgdb: " + foreign.get());
             return ExitStatus.USAGE;
         }
         Guest booted;
@@ -181,6 +195,30 @@ public final class KvmGuestRunner implements GuestRunner {
     static Path kvmDevice() {
         String device = System.getProperty(ExitStatus.DEVICE_PROPERTY);
         return device == null || device.isBlank() ? Kvm.DEVICE : Path.of(device);
+    }
+
+    /**
+     * Why a guest of {@code arch} cannot run on this host, if it cannot: KVM runs guests of the host's
+     * own architecture only. Found before {@code /dev/kvm} is opened, so an arm64 guest on an x86
+     * host is one line and status 2, not a failed KVM_ARM_VCPU_INIT.
+     */
+    static Optional<String> foreignGuest(ElfImage image, ArchitectureProvider arch, OptionalInt host) {
+        if (host.isPresent() && host.getAsInt() == arch.elfMachine()) {
+            return Optional.empty();
+        }
+        String runs = host.isEmpty() ? "runs no architecture kvmgdb knows"
+                : "runs " + architectureName(host.getAsInt()) + " guests only";
+        return Optional.of(image.name() + " is an " + arch.id() + " guest (" + ElfImage.machineName(arch.elfMachine())
+                + "); this host (" + System.getProperty("os.arch") + ") " + runs);
+    }
+
+    /** A host ELF machine as {@code kvmgdb plugins} names its architecture. */
+    private static String architectureName(int elfMachine) {
+        switch (elfMachine) {
+            case 62: return "x86-64";
+            case 183: return "aarch64";
+            default: return ElfImage.machineName(elfMachine);
+        }
     }
 
     /** The demo guest shipped in the distribution: {@code share/guests/demo.elf} beside {@code lib/}. */

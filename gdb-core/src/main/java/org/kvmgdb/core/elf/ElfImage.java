@@ -235,7 +235,7 @@ public final class ElfImage {
     }
 
     /** "EM_X86_64 = 62", or "e_machine 1234" for one we have no name for. */
-    static String machineName(int machine) {
+    public static String machineName(int machine) {
         String known = MACHINES.get(machine);
         return known != null ? known + " = " + machine : "e_machine " + machine;
     }
