@@ -21,7 +21,7 @@ final class StdioConnection implements Connection {
     private boolean closed;
 
     StdioConnection(InputStream input, OutputStream output, String peer) {
-        this.input = input;
+        this.input = new Retransmissions(input);
         this.output = output;
         this.peer = peer;
     }
