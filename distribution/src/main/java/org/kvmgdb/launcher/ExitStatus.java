@@ -17,9 +17,6 @@ public final class ExitStatus {
      */
     public static final int CANNOT_LISTEN = 6;
 
-    /** The system property that names the KVM device to open instead of /dev/kvm (for tests, or a device elsewhere). */
-    public static final String DEVICE_PROPERTY = "kvmgdb.device";
-
     private ExitStatus() {
     }
 }

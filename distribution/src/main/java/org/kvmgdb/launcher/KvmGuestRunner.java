@@ -191,9 +191,12 @@ public final class KvmGuestRunner implements GuestRunner {
         }
     }
 
+    /** The system property that names the KVM device to open instead of /dev/kvm (for tests, or a device elsewhere). */
+    static final String DEVICE_PROPERTY = "kvmgdb.device";
+
     /** {@code -Dkvmgdb.device=PATH}, or /dev/kvm. */
     static Path kvmDevice() {
-        String device = System.getProperty(ExitStatus.DEVICE_PROPERTY);
+        String device = System.getProperty(DEVICE_PROPERTY);
         return device == null || device.isBlank() ? Kvm.DEVICE : Path.of(device);
     }
 
