@@ -36,7 +36,7 @@ class PluginJarRemovalTest {
         Product.Result plugins = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins");
         assertEquals(0, plugins.status(), plugins.both());
         Map<String, String> rows = rows(plugins.out());
-        assertEquals(List.of("x86-64", "tcp", "unix"), List.copyOf(rows.keySet()), plugins.out());
+        assertEquals(List.of("x86-64", "stdio", "tcp", "unix"), List.copyOf(rows.keySet()), plugins.out());
         assertFalse(plugins.out().contains("aarch64"), plugins.out());
 
         Product.Result arm = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "run", Aarch64Elf.write(work.resolve("arm.elf")).toString());
@@ -55,7 +55,7 @@ class PluginJarRemovalTest {
         Product.Result plugins = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins");
         assertEquals(0, plugins.status(), plugins.both());
         Map<String, String> rows = rows(plugins.out());
-        assertEquals(List.of("aarch64", "tcp", "unix"), List.copyOf(rows.keySet()), plugins.out());
+        assertEquals(List.of("aarch64", "stdio", "tcp", "unix"), List.copyOf(rows.keySet()), plugins.out());
         assertTrue(rows.get("aarch64").contains(" 183 EM_AARCH64 "), rows.get("aarch64"));
         assertTrue(rows.get("aarch64").contains(copy.resolve("lib").toString()), "listed from the copy's lib/: " + rows.get("aarch64"));
 
