@@ -130,7 +130,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
      *             translation are required
      */
     public KvmTarget(Vm vm, ArchitectureProvider arch) {
-        this(vm, arch, () -> DataBreakpointProbe.debugRegistersFire(arch));
+        this(vm, arch, () -> DataBreakpointProbe.debugRegistersFire(vm.kvm().kernel(), arch));
     }
 
     /** @param debugRegistersFire whether data breakpoints fire on this host (tests decide it themselves) */
