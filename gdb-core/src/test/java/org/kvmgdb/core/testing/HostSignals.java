@@ -32,6 +32,15 @@ final class HostSignals {
 
     static native int raise(int signal) throws LastErrorException;
 
+    static native int sigpending(long set) throws LastErrorException;
+
+    /** The calling thread's pending signals 1..64 (its own and the process's) as a bit mask. */
+    static long pendingSignals() {
+        ByteBuffer set = ByteBuffer.allocateDirect(SIGSET_T_SIZE).order(ByteOrder.nativeOrder());
+        sigpending(address(set));
+        return set.getLong(0);
+    }
+
     /** The calling thread's blocked signals 1..64 as a bit mask (signal n is bit n-1). */
     static long blockedSignals() {
         ByteBuffer mask = ByteBuffer.allocateDirect(SIGSET_T_SIZE).order(ByteOrder.nativeOrder());

@@ -149,13 +149,18 @@ public final class SimulatedKvm implements KvmKernel {
          * one already is), leaving it pending, as the kernel does.
          */
         public int waitForKick() {
-            long interrupting = HostSignals.blockedSignals() & ~signalMask;
+            long interrupting = interruptingSignals();
             if (interrupting == 0) {
                 throw new IllegalStateException("vcpu " + index + ": KVM_RUN could never return: no signal the thread blocks is"
                         + " let in by its KVM_SET_SIGNAL_MASK");
             }
             HostSignals.awaitPending(interrupting);
             return -EINTR;
+        }
+
+        /** Signals the thread blocks that KVM_SET_SIGNAL_MASK lets in while in KVM_RUN: the kick. */
+        private long interruptingSignals() {
+            return HostSignals.blockedSignals() & ~signalMask;
         }
 
         @Override
@@ -384,6 +389,10 @@ public final class SimulatedKvm implements KvmKernel {
 
     private int vcpuIoctl(Vcpu vcpu, long request, long arg, ByteBuffer struct) {
         if (request == KVM_RUN) {
+            // As the kernel does before it enters the guest: a signal already pending ends KVM_RUN at once.
+            if ((HostSignals.pendingSignals() & vcpu.interruptingSignals()) != 0) {
+                return -EINTR;
+            }
             return machine.run(vcpu);
         }
         if (request == KVM_SET_SIGNAL_MASK) {
