@@ -216,6 +216,97 @@ class Aarch64MultiarchTest {
         assertEquals(List.of(PSTATE_EL1H | 0x3c0, PSTATE_EL1H), pstateWrites, "masked for the step, then the guest's bits back");
     }
 
+    @Test
+    void multiarchWritesKernelMemoryThroughTtbr1() throws Exception {
+        String out = guest.gdb(String.format("set var *(long *)0x%x = 0x77", KERNEL_LONG_VA),
+                String.format("p/x *(long *)0x%x", KERNEL_LONG_VA), "detach");
+
+        assertTrue(out.contains("$1 = 0x77"), out);
+        assertEquals(0x77, guest.vm.memory().readLong(SimulatedArm64Guest.translate(KERNEL_LONG_VA)), "the page TTBR1 maps");
+    }
+
+    /** gdb steps over the breakpoint it stopped at (out, step, in) and runs on to the next one. */
+    @Test
+    void multiarchContinueFromABreakpointRunsToTheNext() throws Exception {
+        String out = guest.gdb(String.format("break *0x%x", BP), String.format("break *0x%x", AFTER_STORE), "continue", "continue",
+                "p/x $pc", "detach");
+
+        assertTrue(out.contains(String.format("Breakpoint 1, 0x%016x in ?? ()", BP)), out);
+        assertTrue(out.contains(String.format("Breakpoint 2, 0x%016x in ?? ()", AFTER_STORE)), out);
+        assertTrue(out.contains("$1 = 0x" + Long.toHexString(AFTER_STORE)), out);
+        assertEquals(STORED, guest.vm.memory().readLong(SimulatedArm64Guest.translate(WATCHED_VA)), "the store between them ran");
+    }
+
+    /** With the breakpoints left in, the stub steps off the one it reported: original instruction back, one step, BRK again. */
+    @Test
+    void multiarchStubStepsOffAnInsertedBreakpoint() throws Exception {
+        guest.machine.probe(BP);
+        String out = guest.gdb("set breakpoint always-inserted on", String.format("break *0x%x", BP),
+                String.format("break *0x%x", AFTER_STORE), "continue", "continue", "p/x $pc", "detach");
+
+        assertTrue(out.contains(String.format("Breakpoint 1, 0x%016x in ?? ()", BP)), out);
+        assertTrue(out.contains(String.format("Breakpoint 2, 0x%016x in ?? ()", AFTER_STORE)), out);
+        List<SimulatedArm64.Run> runs = guest.cpu().runs;
+        SimulatedArm64.Run stepOff = runs.get(1);
+        assertEquals(BP, stepOff.pc(), runs.toString());
+        assertEquals(SimulatedArm64.NOP, stepOff.probed().get(BP), "stepped over the original instruction");
+        assertEquals(ENABLE | SINGLESTEP | USE_SW_BP, stepOff.control());
+        assertEquals(0xD4200000, runs.get(2).probed().get(BP), "BRK back for the rest of the continue");
+        assertEquals("brk at 0x" + Long.toHexString(AFTER_STORE), runs.get(2).exit());
+    }
+
+    @Test
+    void multiarchContinueFromAHardwareBreakpointRunsToTheNext() throws Exception {
+        String out = guest.gdb(String.format("hbreak *0x%x", BP), String.format("hbreak *0x%x", AFTER_STORE), "continue", "continue",
+                "p/x $pc", "detach");
+
+        assertTrue(out.contains(String.format("Breakpoint 1, 0x%016x in ?? ()", BP)), out);
+        assertTrue(out.contains(String.format("Breakpoint 2, 0x%016x in ?? ()", AFTER_STORE)), out);
+        assertTrue(out.contains("$1 = 0x" + Long.toHexString(AFTER_STORE)), out);
+    }
+
+    /** 12 bytes from the middle of one doubleword into the next: two watchpoint registers, BAS 0xf0 and 0xff. */
+    @Test
+    void multiarchWatchOverTwoDoublewordsTakesTwoWatchpointRegisters() throws Exception {
+        long start = WATCHED_VA + 4;
+        String out = guest.gdb(String.format("watch *(char (*)[12]) 0x%x", start), "continue", "p/x $pc", "delete", "detach");
+
+        assertTrue(out.contains(String.format("Hardware watchpoint 1: *(char (*)[12]) 0x%x", start)), out);
+        assertTrue(out.contains("$1 = 0x" + Long.toHexString(AFTER_STORE)), out + guest.cpu().runs);
+        long pieceOne = (0xF0L << 5) | (0b10L << 3) | (0b11L << 1) | 1;
+        long pieceTwo = (0xFFL << 5) | (0b10L << 3) | (0b11L << 1) | 1;
+        byte[] expected = guestDebug(ENABLE | USE_HW, new long[0], new long[0], new long[] {pieceOne, pieceTwo},
+                new long[] {WATCHED_VA, WATCHED_VA + 8});
+        assertEquals(describe(expected), describe(guestDebugCalls().get(0)), out);
+        assertEquals("watchpoint at 0x" + Long.toHexString(WATCHED_VA), guest.cpu().runs.get(0).exit(),
+                "the store's bytes 4..7 are watched");
+    }
+
+    /**
+     * A {@code BRK #7} that gdb did not plant goes back to the guest as the exception it would have
+     * taken: ELR_EL1 at the BRK, ESR_EL1 of class BRK64 with the immediate, SPSR_EL1 the old PSTATE,
+     * EL1h with DAIF masked, at VBAR_EL1 + 0x200 (current EL with SP_ELx), where gdb's hardware
+     * breakpoint stops it.
+     */
+    @Test
+    void multiarchReinjectsTheGuestsOwnBrk() throws Exception {
+        long vbar = SimulatedArm64Guest.RAM + 0x3_0000;
+        long brk = AFTER_STORE;
+        guest.writeWord(brk, 0xD42000E0); // BRK #7
+        guest.writeWord(vbar + 0x200, SimulatedArm64.B_SELF);
+        guest.cpu().set(KvmSysRegs.id(KvmSysRegs.VBAR_EL1), vbar);
+        // A software breakpoint never reached, so that KVM traps every BRK (KVM_GUESTDBG_USE_SW_BP).
+        String out = guest.gdb(String.format("break *0x%x", vbar + 0x400), String.format("hbreak *0x%x", vbar + 0x200), "continue",
+                "p/x $pc", "p/x $elr_el1", "p/x $esr_el1", "p/x $spsr_el1", "p/x $cpsr", "delete", "detach");
+
+        assertTrue(out.contains(String.format("Breakpoint 2, 0x%016x in ?? ()", vbar + 0x200)), out);
+        assertTrue(out.contains("$1 = 0x" + Long.toHexString(vbar + 0x200)), out);
+        assertTrue(out.contains("$2 = 0x" + Long.toHexString(brk)), out);
+        assertTrue(out.contains("$3 = 0xf2000007"), "EC 0x3c, IL, imm16 7\n" + out);
+        assertTrue(out.contains("$4 = 0x5"), out);
+        assertTrue(out.contains("$5 = 0x3c5"), out);
+    }
+
     // ---- helpers ----
 
     /** A register's value as {@code info registers} prints it: name, then the hex value. */
@@ -233,6 +324,22 @@ class Aarch64MultiarchTest {
         }
         assertTrue(!out.isEmpty(), "no KVM_SET_GUEST_DEBUG");
         return out;
+    }
+
+    /** A kvm_guest_debug's control and non-zero registers, for a readable failure. */
+    private static String describe(byte[] dbg) {
+        ByteBuffer b = ByteBuffer.wrap(dbg).order(ByteOrder.LITTLE_ENDIAN);
+        StringBuilder s = new StringBuilder(String.format("control 0x%x", b.getInt(0)));
+        String[] names = {"bcr", "bvr", "wcr", "wvr"};
+        for (int r = 0; r < 4; r++) {
+            for (int i = 0; i < 16; i++) {
+                long v = b.getLong(8 + 128 * r + 8 * i);
+                if (v != 0) {
+                    s.append(String.format(" dbg_%s[%d]=0x%x", names[r], i, v));
+                }
+            }
+        }
+        return s.toString();
     }
 
     private static byte[] last(List<byte[]> calls) {
