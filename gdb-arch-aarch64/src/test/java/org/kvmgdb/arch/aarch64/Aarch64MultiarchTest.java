@@ -283,6 +283,31 @@ class Aarch64MultiarchTest {
     }
 
     /**
+     * Three watchpoints on a host with four watchpoint registers: all three in the registers, counted
+     * with the VM's KVM_CAP_GUEST_DEBUG_HW_WPS before anything ran, and the stop right after the store.
+     */
+    @Test
+    void multiarchThreeWatchpointsUseThreeOfTheHostsFourRegisters() throws Exception {
+        long other = KERNEL_VA + 0x300;
+        String out = guest.gdb(String.format("watch *(long *)0x%x", other), String.format("watch *(long *)0x%x", other + 8),
+                String.format("watch *(long *)0x%x", WATCHED_VA), "continue", "p/x $pc", "delete", "detach");
+
+        assertTrue(out.contains(String.format("Hardware watchpoint 3: *(long *)0x%x", WATCHED_VA)), out);
+        assertTrue(out.contains("Old value = " + WATCHED_INITIAL + "\nNew value = " + STORED + "\n"), out);
+        assertTrue(out.contains("$1 = 0x" + Long.toHexString(AFTER_STORE)), "stopped right after the store\n" + out + guest.cpu().runs);
+        long wcr = (0xFFL << 5) | (0b10L << 3) | (0b11L << 1) | 1;
+        // gdb chooses the order of its Z2 packets, and so the registers' order: compare the pairs as a set.
+        ByteBuffer dbg = ByteBuffer.wrap(guestDebugCalls().get(0)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(ENABLE | USE_HW, dbg.getInt(0), "control: no single-stepping fallback");
+        java.util.Set<String> pairs = new java.util.HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            pairs.add(String.format("wvr 0x%x wcr 0x%x", dbg.getLong(392 + 8 * i), dbg.getLong(264 + 8 * i)));
+        }
+        assertEquals(java.util.Set.of(String.format("wvr 0x%x wcr 0x%x", other, wcr), String.format("wvr 0x%x wcr 0x%x", other + 8, wcr),
+                String.format("wvr 0x%x wcr 0x%x", WATCHED_VA, wcr), "wvr 0x0 wcr 0x0"), pairs, describe(dbg.array()));
+    }
+
+    /**
      * A {@code BRK #7} that gdb did not plant goes back to the guest as the exception it would have
      * taken: ELR_EL1 at the BRK, ESR_EL1 of class BRK64 with the immediate, SPSR_EL1 the old PSTATE,
      * EL1h with DAIF masked, at VBAR_EL1 + 0x200 (current EL with SP_ELx), where gdb's hardware

@@ -144,13 +144,38 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         this.classifier = required(arch, arch.stopClassifier(), "stop classification");
         this.translator = required(arch, arch.addressTranslator(), "address translation");
         this.breakpointInstruction = arch.softwareBreakpoint();
-        this.watchpoints = new Watchpoints(guestDebug, debugRegistersFire);
+        this.watchpoints = new Watchpoints(onThisVm(guestDebug, vm), debugRegistersFire);
         this.inspection = new KvmInspection(vm, registers, arch.monitorCommands());
         this.reporter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kvm-stop-reporter");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** The architecture's guest debug, with {@link GuestDebug#fits(List)} answered for this VM's host. */
+    private static GuestDebug onThisVm(GuestDebug guestDebug, Vm vm) {
+        return new GuestDebug() {
+            @Override
+            public boolean fits(List<HardwareSlot> slots) {
+                return guestDebug.fits(vm, slots);
+            }
+
+            @Override
+            public void apply(org.kvmgdb.api.hypervisor.VcpuHandle vcpu, DebugControl control) {
+                guestDebug.apply(vcpu, control);
+            }
+
+            @Override
+            public Optional<byte[]> dataWriteProbe(long codeAddress, long dataAddress) {
+                return guestDebug.dataWriteProbe(codeAddress, dataAddress);
+            }
+
+            @Override
+            public Unmask maskInterruptsForStep(org.kvmgdb.api.hypervisor.VcpuHandle vcpu, DebugControl control) {
+                return guestDebug.maskInterruptsForStep(vcpu, control);
+            }
+        };
     }
 
     private static <T> T required(ArchitectureProvider arch, Optional<T> capability, String what) {
@@ -666,7 +691,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         List<HardwareSlot> next = new ArrayList<>(hardwareBreakpoints);
         next.add(slot);
         next.addAll(watchpoints.slots());
-        if (!guestDebug.fits(next)) {
+        if (!guestDebug.fits(vm, next)) {
             throw new TargetException(TargetException.ENOSPC, "no free hardware breakpoint slot (" + hardwareBreakpoints.size() + " in use)");
         }
         hardwareBreakpoints.add(slot);
