@@ -20,6 +20,17 @@ public interface GuestDebug {
         return fits(slots);
     }
 
+    /**
+     * Whether a data watchpoint stops the vCPU <em>before</em> the access completes (arm64), so that
+     * gdb steps over the accessing instruction itself before it compares values (GDB's
+     * {@code have_nonsteppable_watchpoint}); false where the stop comes after it (x86). The core's
+     * single-stepped watchpoints always see a write after the instruction; on such an architecture
+     * it answers gdb's step over it without running the vCPU again.
+     */
+    default boolean watchpointStopsBeforeAccess() {
+        return false;
+    }
+
     /** Programs the vCPU ({@code KVM_SET_GUEST_DEBUG} and whatever masking the architecture needs). */
     void apply(VcpuHandle vcpu, DebugControl control);
 

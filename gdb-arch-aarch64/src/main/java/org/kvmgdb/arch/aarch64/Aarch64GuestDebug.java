@@ -110,6 +110,12 @@ public final class Aarch64GuestDebug implements GuestDebug {
         return bps <= Math.min(breakpoints, KVM_ARM_MAX_DBG_REGS) && wps <= Math.min(watchpoints, KVM_ARM_MAX_DBG_REGS);
     }
 
+    /** A watchpoint exception is taken before the access completes (ARM DDI 0487, D2.10.5); GDB's aarch64 steps over it. */
+    @Override
+    public boolean watchpointStopsBeforeAccess() {
+        return true;
+    }
+
     @Override
     public void apply(VcpuHandle vcpu, DebugControl control) {
         VmHandle vm = vcpu.vm();

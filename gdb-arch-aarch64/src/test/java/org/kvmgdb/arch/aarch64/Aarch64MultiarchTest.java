@@ -308,6 +308,30 @@ class Aarch64MultiarchTest {
     }
 
     /**
+     * 40 bytes need five watchpoint registers, one more than the host has: the stub single-steps the
+     * vCPU and compares, which sees the write after the store; gdb's aarch64 then steps over the
+     * access it believes is still to come, and the stub answers that step without running the vCPU,
+     * so gdb reports the stop right after the store, as with a watchpoint register.
+     */
+    @Test
+    void multiarchSteppedWatchStopsRightAfterTheWrite() throws Exception {
+        String out = guest.gdb(String.format("watch *(char (*)[40]) 0x%x", WATCHED_VA), "continue", "p/x $pc", "delete", "detach");
+
+        assertTrue(out.contains(String.format("Hardware watchpoint 1: *(char (*)[40]) 0x%x", WATCHED_VA)), out);
+        assertTrue(out.contains("$1 = 0x" + Long.toHexString(AFTER_STORE)), "stopped right after the store\n" + out + guest.cpu().runs);
+        List<SimulatedArm64.Run> steps = new ArrayList<>();
+        for (SimulatedArm64.Run run : guest.cpu().runs) {
+            if ((run.control() & SINGLESTEP) != 0) {
+                steps.add(run);
+            }
+        }
+        assertEquals(List.of(CODE, CODE + 4, CODE + 8, STORE), steps.stream().map(SimulatedArm64.Run::pc).collect(java.util.stream.Collectors.toList()),
+                "single steps up to the store and none after it");
+        assertEquals(0, steps.get(0).control() & USE_HW, "no watchpoint register");
+        assertEquals(STORED, guest.vm.memory().readLong(SimulatedArm64Guest.translate(WATCHED_VA)));
+    }
+
+    /**
      * A {@code BRK #7} that gdb did not plant goes back to the guest as the exception it would have
      * taken: ELR_EL1 at the BRK, ESR_EL1 of class BRK64 with the immediate, SPSR_EL1 the old PSTATE,
      * EL1h with DAIF masked, at VBAR_EL1 + 0x200 (current EL with SP_ELx), where gdb's hardware

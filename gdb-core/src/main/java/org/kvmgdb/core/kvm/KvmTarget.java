@@ -81,6 +81,12 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
     private final Map<VcpuRunner, Watchpoints.Watch> pendingWatches = new HashMap<>();
     /** The pc of the breakpoint hit each vCPU last reported, until it runs again: where it may step off. */
     private final Map<VcpuRunner, Long> reportedHits = new HashMap<>();
+    /**
+     * A vCPU whose stepped watchpoint hit gdb was told of, on an architecture whose watchpoints stop
+     * before the access: it stands after the writing instruction while gdb believes it stands on
+     * it, so gdb's next single step of it, the step over the access, is answered without running it.
+     */
+    private VcpuRunner pastTheAccess;
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
@@ -167,6 +173,11 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
 
             @Override
+            public boolean watchpointStopsBeforeAccess() {
+                return guestDebug.watchpointStopsBeforeAccess();
+            }
+
+            @Override
             public Optional<byte[]> dataWriteProbe(long codeAddress, long dataAddress) {
                 return guestDebug.dataWriteProbe(codeAddress, dataAddress);
             }
@@ -230,6 +241,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             pendingStops.clear();
             pendingWatches.clear();
             reportedHits.clear();
+            pastTheAccess = null;
             attached = false;
             // Debug state OFF is applied by each vCPU thread before it runs again.
             vm.startFreeRun(guestDebug);
@@ -421,6 +433,9 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
                 runner.clearHalted();
                 pendingStops.remove(runner);
                 pendingWatches.remove(runner); // like a kept breakpoint hit: it no longer stands where it wrote
+                if (pastTheAccess == runner) {
+                    pastTheAccess = null;
+                }
                 reportedHits.remove(runner);
             }
         } catch (HypervisorException | IllegalArgumentException e) {
@@ -761,6 +776,20 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             if (resumed.isEmpty()) {
                 throw new TargetException(TargetException.EINVAL, "the request resumes no thread");
             }
+            VcpuRunner past = pastTheAccess;
+            pastTheAccess = null;
+            if (past != null && resumed.size() == 1 && resumed.get(0) == past
+                    && request.actionFor(past.threadId()) instanceof ResumeRequest.Step && vm.exitLocked() == null) {
+                // gdb steps over the write the stepped watchpoint already let happen: done, where it is.
+                Logger.debug("{}: the step over a stepped watchpoint's write is answered without running it", past);
+                Round stepped = new Round(request, listener);
+                stepped.event = new StopEvent.Signal(past.threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
+                round = stepped;
+                completeIfStopped();
+                pending = takeReport();
+                deliverLater(pending);
+                return;
+            }
             Round r = new Round(request, listener);
             VmExit exit = vm.exitLocked();
             if (exit != null) {
@@ -992,7 +1021,11 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
     }
 
-    private static StopEvent watchHit(VcpuRunner runner, Watchpoints.Watch watch) {
+    /** The event of a stepped watchpoint hit, which is reported after the writing instruction. Lock held. */
+    private StopEvent watchHit(VcpuRunner runner, Watchpoints.Watch watch) {
+        if (guestDebug.watchpointStopsBeforeAccess()) {
+            pastTheAccess = runner;
+        }
         return new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Watch(watch.type, watch.address));
     }
 
