@@ -3,12 +3,33 @@ package org.kvmgdb.api.arch;
 import java.util.List;
 import java.util.Optional;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
+import org.kvmgdb.api.hypervisor.VmHandle;
 
 /** Encoding of single-step and hardware breakpoints/watchpoints into the hypervisor's debug control block. */
 public interface GuestDebug {
 
     /** Whether this set of slots can be programmed at once (count, lengths, alignment). */
     boolean fits(List<HardwareSlot> slots);
+
+    /**
+     * {@link #fits(List)} on this VM's host, whose slot counts the architecture may ask it for
+     * (arm64: {@code KVM_CAP_GUEST_DEBUG_HW_BPS/_WPS}) before anything was {@link #apply applied}.
+     * The core asks this one; the default ignores the VM.
+     */
+    default boolean fits(VmHandle vm, List<HardwareSlot> slots) {
+        return fits(slots);
+    }
+
+    /**
+     * Whether a data watchpoint stops the vCPU <em>before</em> the access completes (arm64), so that
+     * gdb steps over the accessing instruction itself before it compares values (GDB's
+     * {@code have_nonsteppable_watchpoint}); false where the stop comes after it (x86). The core's
+     * single-stepped watchpoints always see a write after the instruction; on such an architecture
+     * it answers gdb's step over it without running the vCPU again.
+     */
+    default boolean watchpointStopsBeforeAccess() {
+        return false;
+    }
 
     /** Programs the vCPU ({@code KVM_SET_GUEST_DEBUG} and whatever masking the architecture needs). */
     void apply(VcpuHandle vcpu, DebugControl control);

@@ -21,9 +21,9 @@ import org.tinylog.Logger;
  * order; data slots take the watchpoint registers (DBGWVRn/DBGWCRn), one per aligned doubleword the
  * slot touches: a watchpoint register matches the bytes its BAS mask selects inside the doubleword
  * its WVR names, so 8 bytes at 0x1004 need two (0x1000 BAS 0xF0 and 0x1008 BAS 0x0F). How many of
- * each the host has is KVM_CAP_GUEST_DEBUG_HW_BPS/_WPS, asked once and cached; until a VM was seen
- * ({@link #apply} or {@link #maskInterruptsForStep}) {@link #fits} counts with the architecture's
- * minimum of two of each (ARM DDI 0487, ID_AA64DFR0_EL1.BRPs/WRPs).
+ * each the host has is KVM_CAP_GUEST_DEBUG_HW_BPS/_WPS, asked once and cached; the core asks
+ * {@link #fits(VmHandle, List)}, which asks the VM; {@link #fits(List)} without a VM counts, until one
+ * was seen, with the architecture's minimum of two of each (ARM DDI 0487, ID_AA64DFR0_EL1.BRPs/WRPs).
  *
  * <p>The last control applied to each vCPU is kept so the stop classifier can tell which slot a
  * hardware breakpoint or watchpoint exit belongs to (kvm_run reports only the ESR and FAR).
@@ -84,6 +84,12 @@ public final class Aarch64GuestDebug implements GuestDebug {
         return fits(slots, countOr(breakpointRegisters), countOr(watchpointRegisters));
     }
 
+    /** With the counts this VM's host reports (asked once, then cached), not the architectural minimum. */
+    @Override
+    public boolean fits(VmHandle vm, List<HardwareSlot> slots) {
+        return fits(slots, breakpointRegisters(vm), watchpointRegisters(vm));
+    }
+
     static boolean fits(List<HardwareSlot> slots, int breakpoints, int watchpoints) {
         int bps = 0;
         int wps = 0;
@@ -102,6 +108,12 @@ public final class Aarch64GuestDebug implements GuestDebug {
             }
         }
         return bps <= Math.min(breakpoints, KVM_ARM_MAX_DBG_REGS) && wps <= Math.min(watchpoints, KVM_ARM_MAX_DBG_REGS);
+    }
+
+    /** A watchpoint exception is taken before the access completes (ARM DDI 0487, D2.10.5); GDB's aarch64 steps over it. */
+    @Override
+    public boolean watchpointStopsBeforeAccess() {
+        return true;
     }
 
     @Override

@@ -232,7 +232,8 @@ public final class Aarch64RegisterAccess implements RegisterAccess {
     }
 
     /**
-     * A {@code P}: a register kept verbatim is one SET_ONE_REG; a read-only one is refused.
+     * A {@code P}: a register kept verbatim is one SET_ONE_REG; cpsr is PSTATE's low half, sp the
+     * stack pointer PSTATE selects; a read-only one is refused.
      *
      * @throws IllegalArgumentException for a read-only register (the session answers with an error)
      */
@@ -247,6 +248,16 @@ public final class Aarch64RegisterAccess implements RegisterAccess {
                     throw new IllegalArgumentException(s.register().name() + " is " + s.register().byteSize() + " bytes, got " + value.length);
                 }
                 setVerbatim(vcpu, s, value, 0);
+                break;
+            case CPSR: {
+                // PSTATE alone: a new mode only changes which stack pointer gdb's sp means. Writing
+                // every register back (the default) would put the old mode's sp into the new one's.
+                long pstate = (getLong(vcpu, KvmCoreRegs.PSTATE) & 0xFFFF_FFFF_0000_0000L) | getLong(value, 0, 4);
+                setLong(vcpu, KvmCoreRegs.PSTATE, pstate);
+                break;
+            }
+            case STACK_POINTER:
+                setLong(vcpu, stackPointerId(getLong(vcpu, KvmCoreRegs.PSTATE)), getLong(value, 0, 8));
                 break;
             default:
                 RegisterAccess.super.writeRegister(vcpu, layout, regnum, value);

@@ -295,6 +295,41 @@ class Aarch64ArchitectureTest extends ArchitectureContract {
         assertEquals(0L, vcpu.oneRegLong(KvmCoreRegs.SP_EL0));
     }
 
+    /** {@code set $cpsr} ({@code P}) from EL1h to EL0t: PSTATE alone changes; both stack pointers keep their values. */
+    @Test
+    void pOnCpsrWritesOnlyPstate() {
+        KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+        vcpu.presetOneReg(KvmCoreRegs.SP_EL0, 0xAAAA0L);
+        vcpu.presetOneReg(KvmCoreRegs.SP_EL1, 0xBBBB0L);
+        vcpu.presetOneReg(KvmCoreRegs.PSTATE, (1L << 32) | EL1H);
+        byte[] cpsr = new byte[4];
+        writeLong(cpsr, 0, EL0T, 4);
+        access.writeRegister(vcpu, D, D.register("cpsr").orElseThrow().regnum(), cpsr);
+        List<KernelLikeVcpu.Call> sets = vcpu.calls().stream().filter(c -> c.op().equals("KVM_SET_ONE_REG")).collect(Collectors.toList());
+        assertEquals(1, sets.size(), "one SET_ONE_REG: " + sets);
+        assertEquals(KvmCoreRegs.PSTATE, sets.get(0).requestOrId());
+        assertEquals((1L << 32) | EL0T, vcpu.oneRegLong(KvmCoreRegs.PSTATE));
+        assertEquals(0xAAAA0L, vcpu.oneRegLong(KvmCoreRegs.SP_EL0));
+        assertEquals(0xBBBB0L, vcpu.oneRegLong(KvmCoreRegs.SP_EL1));
+    }
+
+    /** {@code set $sp} ({@code P}) writes the stack pointer the current PSTATE selects, and only that. */
+    @Test
+    void pOnSpWritesTheStackPointerOfTheCurrentMode() {
+        for (long mode : new long[] {EL0T, EL1T, EL1H}) {
+            KernelLikeVcpu vcpu = new KernelLikeVcpu(0);
+            vcpu.presetOneReg(KvmCoreRegs.SP_EL0, 0xAAAA0L);
+            vcpu.presetOneReg(KvmCoreRegs.SP_EL1, 0xBBBB0L);
+            vcpu.presetOneReg(KvmCoreRegs.PSTATE, mode);
+            byte[] sp = new byte[8];
+            writeLong(sp, 0, 0xCCCC0L, 8);
+            access.writeRegister(vcpu, D, D.register("sp").orElseThrow().regnum(), sp);
+            assertEquals(mode == EL1H ? 0xAAAA0L : 0xCCCC0L, vcpu.oneRegLong(KvmCoreRegs.SP_EL0), "SP_EL0 after P in mode " + mode);
+            assertEquals(mode == EL1H ? 0xCCCC0L : 0xBBBB0L, vcpu.oneRegLong(KvmCoreRegs.SP_EL1), "SP_EL1 after P in mode " + mode);
+            assertEquals(1, vcpu.calls().stream().filter(c -> c.op().equals("KVM_SET_ONE_REG")).count(), "one SET_ONE_REG");
+        }
+    }
+
     @Test
     void cpsrWriteKeepsTheUpper32BitsOfPstate() {
         KernelLikeVcpu vcpu = new KernelLikeVcpu(0);

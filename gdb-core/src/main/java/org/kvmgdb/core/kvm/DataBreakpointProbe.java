@@ -42,8 +42,11 @@ final class DataBreakpointProbe {
     private DataBreakpointProbe() {
     }
 
-    /** Whether watchpoints can use debug registers with {@code arch} here: the property, or the cached probe. */
-    static boolean debugRegistersFire(ArchitectureProvider arch) {
+    /**
+     * Whether watchpoints can use debug registers with {@code arch} on {@code kernel}: the property,
+     * or the probe, run in a scratch VM of that same kernel (cached for the host's).
+     */
+    static boolean debugRegistersFire(KvmKernel kernel, ArchitectureProvider arch) {
         String forced = System.getProperty(PROPERTY, "auto").trim();
         switch (forced) {
             case "debug-registers":
@@ -56,13 +59,16 @@ final class DataBreakpointProbe {
                 Logger.warn("-D{}={} is not one of auto, debug-registers, single-step: probing", PROPERTY, forced);
                 break;
         }
-        return RESULTS.computeIfAbsent(arch.id(), id -> probeOnce(arch));
+        if (kernel != KvmKernel.host()) {
+            return probeOnce(kernel, arch); // a simulated kernel: its answer is its own, not this host's
+        }
+        return RESULTS.computeIfAbsent(arch.id(), id -> probeOnce(kernel, arch));
     }
 
-    private static boolean probeOnce(ArchitectureProvider arch) {
+    private static boolean probeOnce(KvmKernel kernel, ArchitectureProvider arch) {
         long start = System.nanoTime();
         boolean fire;
-        try (Kvm kvm = Kvm.open()) {
+        try (Kvm kvm = Kvm.open(kernel)) {
             fire = probe(kvm, arch);
         } catch (RuntimeException e) {
             Logger.warn(e, "the data breakpoint probe failed; watchpoints are emulated by single-stepping");

@@ -13,13 +13,15 @@ import org.kvmgdb.api.hypervisor.PhysicalMemory;
  * they see and make the same bytes the guest does, also while it runs.
  */
 public final class GuestMemory implements PhysicalMemory {
+    private final KvmKernel kernel;
     private final long hostAddress;
     private final long guestBase;
     private final long size;
     private final Pointer host;
     private volatile boolean unmapped;
 
-    private GuestMemory(long hostAddress, long guestBase, long size) {
+    private GuestMemory(KvmKernel kernel, long hostAddress, long guestBase, long size) {
+        this.kernel = kernel;
         this.hostAddress = hostAddress;
         this.guestBase = guestBase;
         this.size = size;
@@ -33,9 +35,14 @@ public final class GuestMemory implements PhysicalMemory {
 
     /** Maps {@code size} bytes of zeroed, lazily allocated host memory for RAM at guest-physical {@code guestBase}. */
     static GuestMemory allocate(long guestBase, long size) {
-        long address = Sys.mmap(size, LibC.PROT_READ | LibC.PROT_WRITE,
+        return allocate(KvmKernel.host(), guestBase, size);
+    }
+
+    /** The same, mapped through {@code kernel}, which the memory slot of this RAM is registered with. */
+    static GuestMemory allocate(KvmKernel kernel, long guestBase, long size) {
+        long address = Sys.mmap(kernel, size, LibC.PROT_READ | LibC.PROT_WRITE,
                 LibC.MAP_SHARED | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0, "guest RAM, " + size + " bytes");
-        return new GuestMemory(address, guestBase, size);
+        return new GuestMemory(kernel, address, guestBase, size);
     }
 
     @Override
@@ -106,6 +113,6 @@ public final class GuestMemory implements PhysicalMemory {
 
     void unmap() {
         unmapped = true;
-        Sys.munmap(hostAddress, size);
+        Sys.munmap(kernel, hostAddress, size);
     }
 }

@@ -9,11 +9,13 @@ public final class Kvm implements AutoCloseable {
     /** Where KVM lives. */
     public static final Path DEVICE = Path.of("/dev/kvm");
 
+    private final KvmKernel kernel;
     private final int fd;
     private final int vcpuMmapSize;
     private boolean closed;
 
-    private Kvm(int fd, int vcpuMmapSize) {
+    private Kvm(KvmKernel kernel, int fd, int vcpuMmapSize) {
+        this.kernel = kernel;
         this.fd = fd;
         this.vcpuMmapSize = vcpuMmapSize;
     }
@@ -24,20 +26,35 @@ public final class Kvm implements AutoCloseable {
      * @throws KvmUnavailableException with a one-line message saying what is wrong and what to do
      */
     public static Kvm open() {
-        return open(DEVICE);
+        return open(KvmKernel.host(), DEVICE);
+    }
+
+    /**
+     * Opens {@code /dev/kvm} of {@code kernel}: the host's ({@link KvmKernel#host()}, what
+     * {@link #open()} does) or a simulated one, under which VMs, vCPU threads and
+     * {@link KvmTarget} run exactly as they do on the host's.
+     *
+     * @throws KvmUnavailableException as {@link #open()}
+     */
+    public static Kvm open(KvmKernel kernel) {
+        return open(kernel, DEVICE);
     }
 
     static Kvm open(Path device) {
+        return open(KvmKernel.host(), device);
+    }
+
+    private static Kvm open(KvmKernel kernel, Path device) {
         int fd;
         try {
-            fd = Sys.open(device.toString());
+            fd = Sys.open(kernel, device.toString());
         } catch (KvmException e) {
             throw unavailable(device, e.errno());
         }
         try {
             int version;
             try {
-                version = Sys.ioctl(fd, KvmIoctl.KVM_GET_API_VERSION, 0);
+                version = Sys.ioctl(kernel, fd, KvmIoctl.KVM_GET_API_VERSION, 0);
             } catch (KvmException e) {
                 throw new KvmUnavailableException(Reason.OTHER, e.errno(), device + " does not answer KVM_GET_API_VERSION ("
                         + Sys.errnoName(e.errno()) + "): it is not a KVM device; check what is mounted there");
@@ -46,13 +63,13 @@ public final class Kvm implements AutoCloseable {
                 throw new KvmUnavailableException(Reason.WRONG_API_VERSION, 0, device + " speaks KVM API version " + version
                         + ", kvmgdb needs version " + KvmIoctl.KVM_API_VERSION + ": this kernel's KVM is not supported");
             }
-            if (Sys.ioctl(fd, KvmIoctl.KVM_CHECK_EXTENSION, KvmIoctl.KVM_CAP_USER_MEMORY) == 0) {
+            if (Sys.ioctl(kernel, fd, KvmIoctl.KVM_CHECK_EXTENSION, KvmIoctl.KVM_CAP_USER_MEMORY) == 0) {
                 throw new KvmUnavailableException(Reason.WRONG_API_VERSION, 0,
                         device + " lacks KVM_CAP_USER_MEMORY: this kernel's KVM is too old for kvmgdb");
             }
-            return new Kvm(fd, Sys.ioctl(fd, KvmIoctl.KVM_GET_VCPU_MMAP_SIZE, 0));
+            return new Kvm(kernel, fd, Sys.ioctl(kernel, fd, KvmIoctl.KVM_GET_VCPU_MMAP_SIZE, 0));
         } catch (RuntimeException e) {
-            Sys.close(fd);
+            Sys.close(kernel, fd);
             throw e;
         }
     }
@@ -85,15 +102,20 @@ public final class Kvm implements AutoCloseable {
 
     /** {@code KVM_CHECK_EXTENSION} on /dev/kvm: 0 when the capability is absent. */
     public int checkExtension(int capability) {
-        return Sys.ioctl(fd, KvmIoctl.KVM_CHECK_EXTENSION, capability);
+        return Sys.ioctl(kernel, fd, KvmIoctl.KVM_CHECK_EXTENSION, capability);
     }
 
     int systemIoctl(long request, long arg) {
-        return Sys.ioctl(fd, request, arg);
+        return Sys.ioctl(kernel, fd, request, arg);
     }
 
     int systemIoctl(long request, ByteBuffer arg) {
-        return Sys.ioctl(fd, request, arg);
+        return Sys.ioctl(kernel, fd, request, arg);
+    }
+
+    /** The kernel this KVM belongs to; its VMs and vCPUs make their calls there too. */
+    KvmKernel kernel() {
+        return kernel;
     }
 
     int vcpuMmapSize() {
@@ -104,7 +126,7 @@ public final class Kvm implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            Sys.close(fd);
+            Sys.close(kernel, fd);
         }
     }
 }

@@ -81,6 +81,12 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
     private final Map<VcpuRunner, Watchpoints.Watch> pendingWatches = new HashMap<>();
     /** The pc of the breakpoint hit each vCPU last reported, until it runs again: where it may step off. */
     private final Map<VcpuRunner, Long> reportedHits = new HashMap<>();
+    /**
+     * A vCPU whose stepped watchpoint hit gdb was told of, on an architecture whose watchpoints stop
+     * before the access: it stands after the writing instruction while gdb believes it stands on
+     * it, so gdb's next single step of it, the step over the access, is answered without running it.
+     */
+    private VcpuRunner pastTheAccess;
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
@@ -130,7 +136,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
      *             translation are required
      */
     public KvmTarget(Vm vm, ArchitectureProvider arch) {
-        this(vm, arch, () -> DataBreakpointProbe.debugRegistersFire(arch));
+        this(vm, arch, () -> DataBreakpointProbe.debugRegistersFire(vm.kvm().kernel(), arch));
     }
 
     /** @param debugRegistersFire whether data breakpoints fire on this host (tests decide it themselves) */
@@ -144,13 +150,43 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         this.classifier = required(arch, arch.stopClassifier(), "stop classification");
         this.translator = required(arch, arch.addressTranslator(), "address translation");
         this.breakpointInstruction = arch.softwareBreakpoint();
-        this.watchpoints = new Watchpoints(guestDebug, debugRegistersFire);
+        this.watchpoints = new Watchpoints(onThisVm(guestDebug, vm), debugRegistersFire);
         this.inspection = new KvmInspection(vm, registers, arch.monitorCommands());
         this.reporter = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kvm-stop-reporter");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** The architecture's guest debug, with {@link GuestDebug#fits(List)} answered for this VM's host. */
+    private static GuestDebug onThisVm(GuestDebug guestDebug, Vm vm) {
+        return new GuestDebug() {
+            @Override
+            public boolean fits(List<HardwareSlot> slots) {
+                return guestDebug.fits(vm, slots);
+            }
+
+            @Override
+            public void apply(org.kvmgdb.api.hypervisor.VcpuHandle vcpu, DebugControl control) {
+                guestDebug.apply(vcpu, control);
+            }
+
+            @Override
+            public boolean watchpointStopsBeforeAccess() {
+                return guestDebug.watchpointStopsBeforeAccess();
+            }
+
+            @Override
+            public Optional<byte[]> dataWriteProbe(long codeAddress, long dataAddress) {
+                return guestDebug.dataWriteProbe(codeAddress, dataAddress);
+            }
+
+            @Override
+            public Unmask maskInterruptsForStep(org.kvmgdb.api.hypervisor.VcpuHandle vcpu, DebugControl control) {
+                return guestDebug.maskInterruptsForStep(vcpu, control);
+            }
+        };
     }
 
     private static <T> T required(ArchitectureProvider arch, Optional<T> capability, String what) {
@@ -205,6 +241,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             pendingStops.clear();
             pendingWatches.clear();
             reportedHits.clear();
+            pastTheAccess = null;
             attached = false;
             // Debug state OFF is applied by each vCPU thread before it runs again.
             vm.startFreeRun(guestDebug);
@@ -396,6 +433,9 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
                 runner.clearHalted();
                 pendingStops.remove(runner);
                 pendingWatches.remove(runner); // like a kept breakpoint hit: it no longer stands where it wrote
+                if (pastTheAccess == runner) {
+                    pastTheAccess = null;
+                }
                 reportedHits.remove(runner);
             }
         } catch (HypervisorException | IllegalArgumentException e) {
@@ -666,7 +706,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         List<HardwareSlot> next = new ArrayList<>(hardwareBreakpoints);
         next.add(slot);
         next.addAll(watchpoints.slots());
-        if (!guestDebug.fits(next)) {
+        if (!guestDebug.fits(vm, next)) {
             throw new TargetException(TargetException.ENOSPC, "no free hardware breakpoint slot (" + hardwareBreakpoints.size() + " in use)");
         }
         hardwareBreakpoints.add(slot);
@@ -735,6 +775,20 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
             if (resumed.isEmpty()) {
                 throw new TargetException(TargetException.EINVAL, "the request resumes no thread");
+            }
+            VcpuRunner past = pastTheAccess;
+            pastTheAccess = null;
+            if (past != null && resumed.size() == 1 && resumed.get(0) == past
+                    && request.actionFor(past.threadId()) instanceof ResumeRequest.Step && vm.exitLocked() == null) {
+                // gdb steps over the write the stepped watchpoint already let happen: done, where it is.
+                Logger.debug("{}: the step over a stepped watchpoint's write is answered without running it", past);
+                Round stepped = new Round(request, listener);
+                stepped.event = new StopEvent.Signal(past.threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
+                round = stepped;
+                completeIfStopped();
+                pending = takeReport();
+                deliverLater(pending);
+                return;
             }
             Round r = new Round(request, listener);
             VmExit exit = vm.exitLocked();
@@ -967,7 +1021,11 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
     }
 
-    private static StopEvent watchHit(VcpuRunner runner, Watchpoints.Watch watch) {
+    /** The event of a stepped watchpoint hit, which is reported after the writing instruction. Lock held. */
+    private StopEvent watchHit(VcpuRunner runner, Watchpoints.Watch watch) {
+        if (guestDebug.watchpointStopsBeforeAccess()) {
+            pastTheAccess = runner;
+        }
         return new StopEvent.Signal(runner.threadId(), StopEvent.SIGTRAP, new StopEvent.Watch(watch.type, watch.address));
     }
 

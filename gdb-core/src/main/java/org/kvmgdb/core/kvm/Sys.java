@@ -23,34 +23,33 @@ final class Sys {
         return new KvmException(call, errno, call + " failed: " + errnoName(errno) + " (errno " + errno + ")");
     }
 
-    static int open(String path) {
-        try {
-            return LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC);
-        } catch (LastErrorException e) {
-            throw failure("open(" + path + ")", e.getErrorCode());
+    static int open(KvmKernel kernel, String path) {
+        int fd = kernel.open(path, KvmKernel.OPEN_FLAGS);
+        if (fd < 0) {
+            throw failure("open(" + path + ")", -fd);
         }
+        return fd;
     }
 
-    static void close(int fd) {
-        try {
-            LibC.close(fd);
-        } catch (LastErrorException e) {
-            throw failure("close(" + fd + ")", e.getErrorCode());
+    static void close(KvmKernel kernel, int fd) {
+        int result = kernel.close(fd);
+        if (result < 0) {
+            throw failure("close(" + fd + ")", -result);
         }
     }
 
     /** ioctl with an integer argument (or none). */
-    static int ioctl(int fd, long request, long arg) {
-        try {
-            return LibC.ioctl(fd, request, arg);
-        } catch (LastErrorException e) {
-            throw failure("ioctl(" + KvmIoctl.name(request) + ")", e.getErrorCode());
+    static int ioctl(KvmKernel kernel, int fd, long request, long arg) {
+        int result = kernel.ioctl(fd, request, arg);
+        if (result < 0) {
+            throw failure("ioctl(" + KvmIoctl.name(request) + ")", -result);
         }
+        return result;
     }
 
     /** ioctl with a pointer to {@code arg}'s storage. */
-    static int ioctl(int fd, long request, ByteBuffer arg) {
-        return ioctl(fd, request, address(arg));
+    static int ioctl(KvmKernel kernel, int fd, long request, ByteBuffer arg) {
+        return ioctl(kernel, fd, request, address(arg));
     }
 
     /**
@@ -58,34 +57,27 @@ final class Sys {
      *
      * @return the ioctl's result, or {@code -EINTR} when a signal interrupted it
      */
-    static int ioctlInterruptible(int fd, long request, long arg) {
-        try {
-            return LibC.ioctl(fd, request, arg);
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == LibC.EINTR) {
-                return -LibC.EINTR;
-            }
-            throw failure("ioctl(" + KvmIoctl.name(request) + ")", e.getErrorCode());
+    static int ioctlInterruptible(KvmKernel kernel, int fd, long request, long arg) {
+        int result = kernel.ioctl(fd, request, arg);
+        if (result < 0 && result != -LibC.EINTR) {
+            throw failure("ioctl(" + KvmIoctl.name(request) + ")", -result);
         }
+        return result;
     }
 
-    static long mmap(long length, int prot, int flags, int fd, long offset, String what) {
-        try {
-            long address = LibC.mmap(0, length, prot, flags, fd, offset);
-            if (address == LibC.MAP_FAILED) {
-                throw failure("mmap(" + what + ")", Native.getLastError());
-            }
-            return address;
-        } catch (LastErrorException e) {
-            throw failure("mmap(" + what + ")", e.getErrorCode());
+    static long mmap(KvmKernel kernel, long length, int prot, int flags, int fd, long offset, String what) {
+        long address = kernel.mmap(length, prot, flags, fd, offset);
+        // The kernel's convention: -4095..-1 are errors, anything else an address.
+        if (address < 0 && address >= -4095) {
+            throw failure("mmap(" + what + ")", (int) -address);
         }
+        return address;
     }
 
-    static void munmap(long address, long length) {
-        try {
-            LibC.munmap(address, length);
-        } catch (LastErrorException e) {
-            throw failure("munmap", e.getErrorCode());
+    static void munmap(KvmKernel kernel, long address, long length) {
+        int result = kernel.munmap(address, length);
+        if (result < 0) {
+            throw failure("munmap", -result);
         }
     }
 

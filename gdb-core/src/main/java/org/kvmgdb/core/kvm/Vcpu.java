@@ -11,6 +11,7 @@ import org.kvmgdb.api.hypervisor.VmHandle;
  */
 public final class Vcpu implements VcpuHandle {
     private final Vm vm;
+    private final KvmKernel kernel;
     private final int index;
     private final int fd;
     private final long runAddress;
@@ -21,8 +22,9 @@ public final class Vcpu implements VcpuHandle {
     private final ExitCounters counters = new ExitCounters();
     private boolean closed;
 
-    private Vcpu(Vm vm, int index, int fd, long runAddress, long runSize) {
+    private Vcpu(Vm vm, KvmKernel kernel, int index, int fd, long runAddress, long runSize) {
         this.vm = vm;
+        this.kernel = kernel;
         this.index = index;
         this.fd = fd;
         this.runAddress = runAddress;
@@ -31,13 +33,13 @@ public final class Vcpu implements VcpuHandle {
     }
 
     /** KVM_CREATE_VCPU, then maps the fd's {@code struct kvm_run} (KVM_GET_VCPU_MMAP_SIZE bytes). */
-    static Vcpu create(Vm vm, int vmFd, int index, int mmapSize) {
-        int fd = Sys.ioctl(vmFd, KvmIoctl.KVM_CREATE_VCPU, index);
+    static Vcpu create(Vm vm, KvmKernel kernel, int vmFd, int index, int mmapSize) {
+        int fd = Sys.ioctl(kernel, vmFd, KvmIoctl.KVM_CREATE_VCPU, index);
         try {
-            long run = Sys.mmap(mmapSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0, "kvm_run of vCPU " + index);
-            return new Vcpu(vm, index, fd, run, mmapSize);
+            long run = Sys.mmap(kernel, mmapSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0, "kvm_run of vCPU " + index);
+            return new Vcpu(vm, kernel, index, fd, run, mmapSize);
         } catch (RuntimeException e) {
-            Sys.close(fd);
+            Sys.close(kernel, fd);
             throw e;
         }
     }
@@ -58,24 +60,24 @@ public final class Vcpu implements VcpuHandle {
 
     @Override
     public int ioctl(long request, ByteBuffer arg) {
-        return Sys.ioctl(fd, request, arg);
+        return Sys.ioctl(kernel, fd, request, arg);
     }
 
     /** An ioctl whose argument is an integer, not a pointer. */
     int ioctl(long request, long arg) {
-        return Sys.ioctl(fd, request, arg);
+        return Sys.ioctl(kernel, fd, request, arg);
     }
 
     @Override
     public void getOneReg(long id, ByteBuffer value) {
         oneReg.putLong(KvmIoctl.OneReg.ID, id).putLong(KvmIoctl.OneReg.ADDR, Sys.address(value));
-        Sys.ioctl(fd, KvmIoctl.KVM_GET_ONE_REG, oneRegAddress);
+        Sys.ioctl(kernel, fd, KvmIoctl.KVM_GET_ONE_REG, oneRegAddress);
     }
 
     @Override
     public void setOneReg(long id, ByteBuffer value) {
         oneReg.putLong(KvmIoctl.OneReg.ID, id).putLong(KvmIoctl.OneReg.ADDR, Sys.address(value));
-        Sys.ioctl(fd, KvmIoctl.KVM_SET_ONE_REG, oneRegAddress);
+        Sys.ioctl(kernel, fd, KvmIoctl.KVM_SET_ONE_REG, oneRegAddress);
     }
 
     @Override
@@ -97,7 +99,7 @@ public final class Vcpu implements VcpuHandle {
      */
     public boolean enter() {
         long start = System.nanoTime();
-        boolean exited = Sys.ioctlInterruptible(fd, KvmIoctl.KVM_RUN, 0) >= 0;
+        boolean exited = Sys.ioctlInterruptible(kernel, fd, KvmIoctl.KVM_RUN, 0) >= 0;
         counters.count(exited ? exitReason() : -1, System.nanoTime() - start);
         return exited;
     }
@@ -123,7 +125,7 @@ public final class Vcpu implements VcpuHandle {
         for (int i = 0; i < LibC.KERNEL_SIGSET_SIZE; i++) {
             mask.put(KvmIoctl.SignalMask.SIGSET + i, glibcSigset.get(i));
         }
-        Sys.ioctl(fd, KvmIoctl.KVM_SET_SIGNAL_MASK, mask);
+        Sys.ioctl(kernel, fd, KvmIoctl.KVM_SET_SIGNAL_MASK, mask);
     }
 
     void close() {
@@ -131,8 +133,8 @@ public final class Vcpu implements VcpuHandle {
             return;
         }
         closed = true;
-        Sys.munmap(runAddress, runSize);
-        Sys.close(fd);
+        Sys.munmap(kernel, runAddress, runSize);
+        Sys.close(kernel, fd);
     }
 
     @Override

@@ -88,11 +88,11 @@ public final class Vm implements VmHandle, AutoCloseable {
         GuestMemory memory = null;
         Vm vm = null;
         try {
-            memory = GuestMemory.allocate(config.platform().ramBase(), config.memorySize());
+            memory = GuestMemory.allocate(kvm.kernel(), config.platform().ramBase(), config.memorySize());
             vm = new Vm(kvm, vmFd, memory, new Devices(config.serialOutput(), config.platform()));
             vm.addMemorySlot(0, memory.base(), memory);
             for (int i = 0; i < config.vcpuCount(); i++) {
-                Vcpu vcpu = Vcpu.create(vm, vmFd, i, kvm.vcpuMmapSize());
+                Vcpu vcpu = Vcpu.create(vm, kvm.kernel(), vmFd, i, kvm.vcpuMmapSize());
                 vm.vcpus.add(vcpu);
             }
             for (Vcpu vcpu : vm.vcpus) {
@@ -109,7 +109,7 @@ public final class Vm implements VmHandle, AutoCloseable {
                 if (memory != null) {
                     memory.unmap();
                 }
-                Sys.close(vmFd);
+                Sys.close(kvm.kernel(), vmFd);
             }
             throw e;
         }
@@ -122,7 +122,7 @@ public final class Vm implements VmHandle, AutoCloseable {
                 .putLong(KvmIoctl.MemoryRegion.GUEST_PHYS_ADDR, guestPhysical)
                 .putLong(KvmIoctl.MemoryRegion.MEMORY_SIZE, ram.size())
                 .putLong(KvmIoctl.MemoryRegion.USERSPACE_ADDR, ram.hostAddress());
-        Sys.ioctl(fd, KvmIoctl.KVM_SET_USER_MEMORY_REGION, region);
+        Sys.ioctl(kvm.kernel(), fd, KvmIoctl.KVM_SET_USER_MEMORY_REGION, region);
     }
 
     /**
@@ -144,6 +144,11 @@ public final class Vm implements VmHandle, AutoCloseable {
 
     public List<Vcpu> vcpus() {
         return Collections.unmodifiableList(vcpus);
+    }
+
+    /** The KVM this VM was created by. */
+    Kvm kvm() {
+        return kvm;
     }
 
     List<VcpuRunner> runners() {
@@ -180,12 +185,12 @@ public final class Vm implements VmHandle, AutoCloseable {
 
     @Override
     public int checkExtension(int capability) {
-        return Sys.ioctl(fd, KvmIoctl.KVM_CHECK_EXTENSION, capability);
+        return Sys.ioctl(kvm.kernel(), fd, KvmIoctl.KVM_CHECK_EXTENSION, capability);
     }
 
     @Override
     public int ioctl(long request, ByteBuffer arg) {
-        return Sys.ioctl(fd, request, arg);
+        return Sys.ioctl(kvm.kernel(), fd, request, arg);
     }
 
     @Override
@@ -330,6 +335,6 @@ public final class Vm implements VmHandle, AutoCloseable {
             vcpu.close();
         }
         memory.unmap();
-        Sys.close(fd);
+        Sys.close(kvm.kernel(), fd);
     }
 }

@@ -411,9 +411,10 @@ final class Watchpoints {
     }
 
     /**
-     * Splits {@code [address, address + length)} into the fewest pieces, left to right, each the
-     * largest power of two that the architecture can program at that address ({@code fits}): on x86
-     * 4 bytes at 0x1001 become 1 at 0x1001, 2 at 0x1002 and 1 at 0x1004.
+     * Splits {@code [address, address + length)} into the fewest pieces, left to right: the whole
+     * rest when the architecture can program it as one slot ({@code fits}; arm64 takes any range and
+     * spends a watchpoint register per doubleword), else the largest power of two it can program at
+     * that address: on x86 4 bytes at 0x1001 become 1 at 0x1001, 2 at 0x1002 and 1 at 0x1004.
      *
      * @return the pieces, or null when some byte fits no slot at all
      */
@@ -424,7 +425,13 @@ final class Watchpoints {
         while (at != end) {
             long left = end - at;
             HardwareSlot piece = null;
-            for (long size = Long.highestOneBit(Math.min(left, 1L << 30)); size >= 1; size >>= 1) {
+            if (Long.bitCount(left) > 1 && left <= Integer.MAX_VALUE) {
+                HardwareSlot whole = new HardwareSlot(kind, at, (int) left);
+                if (guestDebug.fits(List.of(whole))) {
+                    piece = whole;
+                }
+            }
+            for (long size = Long.highestOneBit(Math.min(left, 1L << 30)); piece == null && size >= 1; size >>= 1) {
                 HardwareSlot candidate = new HardwareSlot(kind, at, (int) size);
                 if (guestDebug.fits(List.of(candidate))) {
                     piece = candidate;

@@ -5,6 +5,9 @@
  * <ul>
  * <li>{@code LibC} binds libc with JNA direct mapping (no proxy per call) and {@code Sys} turns
  *     errno into {@link org.kvmgdb.core.kvm.KvmException} in one place; both are package-private.
+ *     Every call into KVM (open, ioctl, mmap) goes through one {@link org.kvmgdb.core.kvm.KvmKernel}:
+ *     the host's in the product, a simulated kernel in tests ({@code Kvm.open(KvmKernel)}), so an
+ *     architecture this host cannot run (AArch64) is debugged through the real VMM and target.
  *     {@link org.kvmgdb.core.kvm.Kvm} opens /dev/kvm and says in one line why it cannot
  *     ({@link org.kvmgdb.core.kvm.KvmUnavailableException}, exit status 3).</li>
  * <li>{@link org.kvmgdb.core.kvm.Vm} owns RAM (one anonymous shared mapping, one memory slot at

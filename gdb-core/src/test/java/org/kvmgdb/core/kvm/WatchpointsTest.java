@@ -63,6 +63,24 @@ class WatchpointsTest {
         assertFalse(X86.fits(Watchpoints.split(Kind.ACCESS, 0x2001, 32, X86)), "unaligned, the same range needs more than four");
     }
 
+    /** An architecture that programs any range up to two aligned doublewords as one slot (arm64's BAS watchpoints). */
+    @Test
+    void aRangeTheArchitectureTakesWholeIsOnePiece() {
+        org.kvmgdb.api.arch.GuestDebug twoDoublewords = new org.kvmgdb.api.arch.GuestDebug() {
+            @Override
+            public boolean fits(List<HardwareSlot> slots) {
+                return slots.stream().allMatch(s -> ((s.address() + s.length() - 1) >>> 3) - (s.address() >>> 3) <= 1);
+            }
+
+            @Override
+            public void apply(org.kvmgdb.api.hypervisor.VcpuHandle vcpu, org.kvmgdb.api.arch.DebugControl control) {
+            }
+        };
+        assertEquals(List.of(write(0x1004, 12)), Watchpoints.split(Kind.WRITE, 0x1004, 12, twoDoublewords));
+        assertEquals(List.of(write(0x1004, 8), write(0x100c, 12)), Watchpoints.split(Kind.WRITE, 0x1004, 20, twoDoublewords),
+                "20 bytes over three doublewords: the largest power of two that fits, then the rest whole");
+    }
+
     // ---- debug registers ----
 
     @Test

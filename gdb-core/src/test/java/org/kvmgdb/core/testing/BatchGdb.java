@@ -10,9 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Debian's gdb 13 in batch mode against a remote target: what gdb-core's real-gdb tests run. */
+/** Debian's gdb 13 (or gdb-multiarch) in batch mode against a remote target: what the real-gdb tests run. */
 public final class BatchGdb {
     public static final Path GDB = Path.of("/usr/bin/gdb");
+    /** Debian's gdb-multiarch, for targets that are not the host's architecture (AArch64). */
+    public static final Path GDB_MULTIARCH = Path.of("/usr/bin/gdb-multiarch");
 
     private BatchGdb() {
     }
@@ -22,12 +24,22 @@ public final class BatchGdb {
         assumeTrue(Files.isExecutable(GDB), "gdb not installed at /usr/bin/gdb");
     }
 
+    /** Skips the calling test, naming what is missing, when gdb-multiarch is not installed. */
+    public static void assumeMultiarchInstalled() {
+        assumeTrue(Files.isExecutable(GDB_MULTIARCH), "gdb-multiarch not installed at /usr/bin/gdb-multiarch");
+    }
+
     /**
      * Runs gdb: {@code file ELF} (when not null), {@code target remote REMOTE}, then {@code commands};
      * returns everything it printed.
      */
     public static String run(Path elf, String remote, String... commands) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(GDB.toString(), "-nx", "-batch",
+        return run(GDB, elf, remote, commands);
+    }
+
+    /** {@link #run(Path, String, String...)} with another gdb binary, such as {@link #GDB_MULTIARCH}. */
+    public static String run(Path gdbBinary, Path elf, String remote, String... commands) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(gdbBinary.toString(), "-nx", "-batch",
                 "-ex", "set pagination off", "-ex", "set confirm off"));
         if (elf != null) {
             command.addAll(List.of("-ex", "file " + elf.toAbsolutePath()));
