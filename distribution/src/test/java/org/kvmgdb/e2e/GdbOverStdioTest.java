@@ -34,7 +34,7 @@ class GdbOverStdioTest {
         Path elf = LaunchedGuest.guest("e2e.elf");
         // The default log level: the launcher's own lines come at attach and at the end, not in between
         // (gdb prints its child's stderr as it comes, between its own lines).
-        debugThroughAPipe(batch, elf, LaunchedGuest.launcher() + " run --gdb stdio -S " + elf);
+        debugThroughAPipe(batch, elf, "2", LaunchedGuest.launcher() + " run --gdb stdio -S " + elf);
     }
 
     @Test
@@ -42,14 +42,15 @@ class GdbOverStdioTest {
         GdbBatch batch = GdbBatch.gdb();
         LaunchedGuest.requireKvm();
         Path elf = LaunchedGuest.guest("e2e.elf");
-        // gdb sends qSupported again each remotetimeout (2 s) without an ack: a stub that starts later
-        // (here, 3 s later; a loaded machine does the same) finds the copies waiting and must answer one.
-        debugThroughAPipe(batch, elf, "sh -c 'sleep 3; exec " + LaunchedGuest.launcher() + " run --gdb stdio -S " + elf + "'");
+        // gdb sends qSupported again each remotetimeout without an ack: a stub that starts later (here 5 s,
+        // with remotetimeout 4; a loaded machine does the same) finds the copies waiting and must answer
+        // one. gdb gives up after four copies, which leaves a slow JVM start on a busy machine 11 s.
+        debugThroughAPipe(batch, elf, "4", "sh -c 'sleep 5; exec " + LaunchedGuest.launcher() + " run --gdb stdio -S " + elf + "'");
     }
 
-    private static void debugThroughAPipe(GdbBatch batch, Path elf, String stub) throws Exception {
+    private static void debugThroughAPipe(GdbBatch batch, Path elf, String remoteTimeout, String stub) throws Exception {
         GdbBatch.Result gdb = batch.file(elf)
-                .section("attach").commands("target remote | " + stub)
+                .section("attach").commands("set remotetimeout " + remoteTimeout, "target remote | " + stub)
                 .section("break").commands("break distance2", "continue", "bt", "print *p")
                 .section("exit").commands("delete", "continue")
                 .run();
