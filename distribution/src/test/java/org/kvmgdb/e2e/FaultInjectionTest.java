@@ -398,7 +398,7 @@ class FaultInjectionTest {
                 assertEquals("OK", client.request("Z0," + hex(symbol("spin_turns")) + ",1"));
                 assertEquals("OK", client.request("Z1," + hex(symbol("rewrite_scratch")) + ",1"));
                 assertEquals("OK", client.request("Z2," + hex(symbol("scratch") + 3) + ",1"));
-                OptionalInt status = signalAndAwaitExit(guest, signal);
+                OptionalInt status = signalAndAwaitExit(guest, signal, "tcp");
                 assertEquals(128 + number, status.orElse(-1), "the launcher ends as a process killed by SIG" + signal + ":\n" + guest);
                 assertEquals("", client.readToEnd(), "the client's connection was closed");
             }
@@ -423,7 +423,7 @@ class FaultInjectionTest {
                 assertTrue(output.contains("Hardware watchpoint 3: scratch[3]"), output);
                 assertInsertedAndNeverRemoved(guest, "Z0," + address(output, "Breakpoint 1 at 0x([0-9a-f]+)"),
                         "Z1," + address(output, "Hardware assisted breakpoint 2 at 0x([0-9a-f]+)"), "Z2," + hex(symbol("scratch") + 3));
-                OptionalInt status = signalAndAwaitExit(guest, signal);
+                OptionalInt status = signalAndAwaitExit(guest, signal, "unix");
                 assertEquals(128 + number, status.orElse(-1), "the launcher ends as a process killed by SIG" + signal + ":\n" + guest);
             }
             assertTrue(!Files.exists(socket), socket + " was removed");
@@ -433,7 +433,7 @@ class FaultInjectionTest {
     }
 
     /** Sends the signal to the launcher and waits for it to exit; logs how long that took (a speed figure, not asserted). */
-    private static OptionalInt signalAndAwaitExit(LaunchedGuest guest, String signal) throws Exception {
+    private static OptionalInt signalAndAwaitExit(LaunchedGuest guest, String signal, String transport) throws Exception {
         long pid = guest.handle().pid();
         long sent = System.nanoTime();
         Process kill = new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).redirectErrorStream(true).start();
@@ -445,7 +445,7 @@ class FaultInjectionTest {
             throw new AssertionError("the launcher was still running " + SIGNAL_HANG_GUARD_SECONDS + " s after SIG" + signal + ":\n" + guest);
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
-        System.out.println("FaultInjectionTest: SIG" + signal + " to the launcher with a debugger attached: exited after " + millis + " ms");
+        System.out.println("FaultInjectionTest: SIG" + signal + " to the launcher with a debugger attached over " + transport + ": exited after " + millis + " ms");
         return guest.awaitExit();
     }
 
