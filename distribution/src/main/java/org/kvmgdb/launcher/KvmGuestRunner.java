@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -16,6 +17,7 @@ import org.kvmgdb.api.transport.TransportAddress;
 import org.kvmgdb.core.elf.ElfException;
 import org.kvmgdb.core.elf.ElfImage;
 import org.kvmgdb.core.kvm.Guest;
+import org.kvmgdb.core.kvm.Kvm;
 import org.kvmgdb.core.kvm.KvmException;
 import org.kvmgdb.core.kvm.KvmTarget;
 import org.kvmgdb.core.kvm.KvmUnavailableException;
@@ -39,16 +41,38 @@ public final class KvmGuestRunner implements GuestRunner {
 
     private final PrintStream err;
     private final OutputStream serial;
+    private final OutputStream serialBesideStdio;
+    /** The ELF machine of the guests KVM runs here: the host CPU's (KVM does not emulate other architectures). */
+    private final OptionalInt hostMachine;
 
     public KvmGuestRunner() {
-        // COM1 goes straight to fd 1, unbuffered, so guest output appears as it is written.
-        this(System.err, new FileOutputStream(FileDescriptor.out));
+        // COM1 goes straight to fd 1, unbuffered, so guest output appears as it is written; with
+        // --gdb stdio fd 1 carries the protocol, so COM1 goes to fd 2 (gdb shows its child's stderr).
+        this(System.err, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err), PluginsCommand.hostElfMachine());
     }
 
     KvmGuestRunner(PrintStream err, OutputStream serial) {
+        this(err, serial, PluginsCommand.hostElfMachine());
+    }
+
+    /** @param hostMachine the host CPU's ELF machine, as {@link PluginsCommand#hostElfMachine()} finds it (tests pretend other hosts) */
+    KvmGuestRunner(PrintStream err, OutputStream serial, OptionalInt hostMachine) {
+        this(err, serial, err, hostMachine);
+    }
+
+    KvmGuestRunner(PrintStream err, OutputStream serial, OutputStream serialBesideStdio, OptionalInt hostMachine) {
         this.err = err;
         this.serial = serial;
+        this.serialBesideStdio = serialBesideStdio;
+        this.hostMachine = hostMachine;
     }
+
+    /** {@code --gdb stdio}: the protocol owns stdout, and nothing else may be written there. */
+    static boolean onStdio(Optional<TransportAddress> gdb) {
+        return gdb.map(a -> a.describe().equals(STDIO)).orElse(false);
+    }
+
+    static final String STDIO = "stdio";
 
     @Override
     public int runGuest(RunConfiguration c) {
@@ -76,9 +100,14 @@ public final class KvmGuestRunner implements GuestRunner {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.USAGE;
         }
+        Optional<String> foreign = foreignGuest(image, arch, hostMachine);
+        if (foreign.isPresent()) {
+            err.println("kvmgdb: " + foreign.get());
+            return ExitStatus.USAGE;
+        }
         Guest booted;
         try {
-            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, serial));
+            booted = Guest.boot(image, arch, new Vm.Config(memory, cpus, onStdio(gdb) ? serialBesideStdio : serial), kvmDevice());
         } catch (ElfException e) {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.USAGE;
@@ -106,8 +135,14 @@ public final class KvmGuestRunner implements GuestRunner {
                     cleanup = new Thread(started::close, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
                     server.start();
-                    err.println("kvmgdb: waiting for gdb on " + listener.describe() + " (in gdb: target remote "
-                            + listener.gdbTarget() + ")" + (waitForDebugger ? "; every vCPU is stopped before its first instruction" : ""));
+                    String stopped = waitForDebugger ? "; every vCPU is stopped before its first instruction" : "";
+                    if (onStdio(gdb)) {
+                        // gdb started us and shows this line: it needs no address.
+                        err.println("kvmgdb: serving gdb on stdin/stdout; the guest's serial output and the logs go to stderr" + stopped);
+                    } else {
+                        err.println("kvmgdb: waiting for gdb on " + listener.describe() + " (in gdb: target remote "
+                                + listener.gdbTarget() + ")" + stopped);
+                    }
                     if (announced != null) {
                         announced.accept(listener, guest.vm());
                     }
@@ -142,11 +177,50 @@ public final class KvmGuestRunner implements GuestRunner {
             err.println("kvmgdb: " + e.getMessage());
             return ExitStatus.FAILURE;
         } catch (IOException e) {
-            err.println("kvmgdb: cannot listen on " + gdb.map(TransportAddress::describe).orElse("?") + ": " + e.getMessage());
-            return ExitStatus.FAILURE;
+            // The transports' messages name the address and say what to do; others get it added.
+            String address = gdb.map(TransportAddress::describe).orElse("?");
+            String why = e.getMessage() != null ? e.getMessage() : e.toString();
+            if (why.startsWith(address + ": ")) {
+                why = why.substring(address.length() + 2);
+            }
+            err.println("kvmgdb: cannot listen on " + address + ": " + why);
+            return ExitStatus.CANNOT_LISTEN;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ExitStatus.FAILURE;
+        }
+    }
+
+    /** The system property that names the KVM device to open instead of /dev/kvm (for tests, or a device elsewhere). */
+    static final String DEVICE_PROPERTY = "kvmgdb.device";
+
+    /** {@code -Dkvmgdb.device=PATH}, or /dev/kvm. */
+    static Path kvmDevice() {
+        String device = System.getProperty(DEVICE_PROPERTY);
+        return device == null || device.isBlank() ? Kvm.DEVICE : Path.of(device);
+    }
+
+    /**
+     * Why a guest of {@code arch} cannot run on this host, if it cannot: KVM runs guests of the host's
+     * own architecture only. Found before {@code /dev/kvm} is opened, so an arm64 guest on an x86
+     * host is one line and status 2, not a failed KVM_ARM_VCPU_INIT.
+     */
+    static Optional<String> foreignGuest(ElfImage image, ArchitectureProvider arch, OptionalInt host) {
+        if (host.isPresent() && host.getAsInt() == arch.elfMachine()) {
+            return Optional.empty();
+        }
+        String runs = host.isEmpty() ? "runs no architecture kvmgdb knows"
+                : "runs " + architectureName(host.getAsInt()) + " guests only";
+        return Optional.of(image.name() + " is an " + arch.id() + " guest (" + ElfImage.machineName(arch.elfMachine())
+                + "); this host (" + System.getProperty("os.arch") + ") " + runs);
+    }
+
+    /** A host ELF machine as {@code kvmgdb plugins} names its architecture. */
+    private static String architectureName(int elfMachine) {
+        switch (elfMachine) {
+            case 62: return "x86-64";
+            case 183: return "aarch64";
+            default: return ElfImage.machineName(elfMachine);
         }
     }
 

@@ -16,12 +16,24 @@ final class LoggingOptions {
 
     /** Sets tinylog's level; must run before the first log line, which freezes tinylog's configuration. */
     void apply() {
+        apply(false);
+    }
+
+    /**
+     * @param stdoutTaken stdout carries something else ({@code --gdb stdio}: the protocol); the
+     *                    console writer must write to stderr whatever a tinylog.properties says
+     */
+    void apply(boolean stdoutTaken) {
         if (Configuration.isFrozen()) {
             // Only when Main runs twice in one JVM (tests): the first level stays.
             Logger.debug("logging already configured; --log-level {} ignored", level);
             return;
         }
         Configuration.set("level", level.name().toLowerCase(Locale.ROOT));
+        if (stdoutTaken) {
+            Configuration.set("writer", "console");
+            Configuration.set("writer.stream", "err");
+        }
     }
 
     static final class LevelConverter implements picocli.CommandLine.ITypeConverter<Level> {

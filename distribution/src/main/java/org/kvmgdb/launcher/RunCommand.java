@@ -2,7 +2,6 @@ package org.kvmgdb.launcher;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.kvmgdb.api.transport.TransportAddress;
@@ -21,8 +20,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", sortOptions = false,
         description = {
             "Start GUEST.elf (an x86-64 ELF) in a KVM virtual machine, optionally with a GDB stub.",
-            "Exit status: the guest's exit-port value v as (v << 1) | 1; 2 for a usage error;"
-                    + " 3 when KVM cannot be used."})
+            "Exit status: the guest's exit-port value v as (v << 1) | 1 (always odd); 2 for a usage error or an ELF"
+                    + " that cannot run; 3 when KVM cannot be used (-Dkvmgdb.device=PATH opens another device than"
+                    + " /dev/kvm); 4 when a vCPU failed; 6 when the --gdb address cannot be listened on (port in use,"
+                    + " socket file that cannot be created); 137 when gdb killed the guest."})
 final class RunCommand implements Callable<Integer> {
     /** What {@code -s} means, as in QEMU. */
     static final String DEFAULT_GDB = "tcp::1234";
@@ -33,8 +34,9 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--gdb", paramLabel = "DEV",
-            description = {"Wait for gdb on DEV: tcp:[HOST]:PORT (an empty HOST means 127.0.0.1) or unix:PATH"
-                    + " (a socket file with mode 0600). stdio is not supported yet."
+            description = {"Wait for gdb on DEV: tcp:[HOST]:PORT (an empty HOST means 127.0.0.1), unix:PATH"
+                    + " (a socket file with mode 0600), or stdio (the protocol on stdin/stdout, for gdb's"
+                    + " 'target remote | kvmgdb run --gdb stdio GUEST.elf'; serial output and logs go to stderr)."
                     + " 'kvmgdb plugins' lists the transports installed."})
     String gdb;
 
@@ -92,7 +94,7 @@ final class RunCommand implements Callable<Integer> {
             throw usage("GUEST file is not readable: " + guest);
         }
 
-        logging.apply();
+        logging.apply(gdbValue != null && (gdbValue.equals(KvmGuestRunner.STDIO) || gdbValue.startsWith(KvmGuestRunner.STDIO + ":")));
         ProviderRegistry registry = ProviderRegistry.load();
         TransportOptions options = new TransportOptions(allowRemote);
         Optional<TransportAddress> address = Optional.empty();
@@ -106,12 +108,6 @@ final class RunCommand implements Callable<Integer> {
 
     /** Through the transport's own parser, so its security rules (loopback only, ...) apply. */
     private TransportAddress parseGdb(ProviderRegistry registry, String value, TransportOptions options) {
-        String scheme = value.contains(":") ? value.substring(0, value.indexOf(':')) : value;
-        if (scheme.equals("stdio") && registry.transport("stdio").isEmpty()) {
-            List<String> accepted = registry.acceptedAddressForms();
-            throw usage("--gdb stdio is not supported yet; "
-                    + (accepted.isEmpty() ? "no transport is installed" : "accepted forms: " + String.join(", ", accepted)));
-        }
         try {
             return registry.parseAddress(value, options);
         } catch (TransportAddressException e) {

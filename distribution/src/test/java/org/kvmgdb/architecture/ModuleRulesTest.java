@@ -19,7 +19,7 @@ import org.junit.jupiter.api.TestFactory;
 class ModuleRulesTest {
     /** One package per module: the import must see classes from each, or the rules prove nothing. */
     static final List<String> MODULE_PACKAGES = List.of("org.kvmgdb.api", "org.kvmgdb.core", "org.kvmgdb.arch.x86",
-            "org.kvmgdb.arch.aarch64", "org.kvmgdb.transport.tcp", "org.kvmgdb.transport.unix", "org.kvmgdb.launcher");
+            "org.kvmgdb.arch.aarch64", "org.kvmgdb.transport.tcp", "org.kvmgdb.transport.unix", "org.kvmgdb.transport.stdio", "org.kvmgdb.launcher");
 
     static JavaClasses production;
 

@@ -134,9 +134,15 @@ class LauncherTest {
     }
 
     @Test
-    void stdioIsNotSupportedYet() {
-        Outcome o = usageError("run", "--gdb", "stdio", guest.toString());
-        assertTrue(o.err().contains("stdio is not supported yet") && o.err().contains("tcp:"), o.err());
+    void stdioIsAcceptedAndTakesNoAddress() {
+        Outcome o = kvmgdb("run", "--gdb", "stdio", "-S", guest.toString());
+        assertEquals(42, o.status(), o.err());
+        assertEquals("stdio", o.runner().run.gdb().orElseThrow().describe());
+        assertTrue(KvmGuestRunner.onStdio(o.runner().run.gdb()), "the runner sends serial output to stderr");
+        assertFalse(KvmGuestRunner.onStdio(kvmgdb("run", "-s", guest.toString()).runner().run.gdb()));
+
+        Outcome extra = usageError("run", "--gdb", "stdio:/dev/tty", guest.toString());
+        assertTrue(extra.err().contains("stdio takes no address"), extra.err());
     }
 
     @Test

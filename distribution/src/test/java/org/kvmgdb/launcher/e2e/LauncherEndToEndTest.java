@@ -50,7 +50,7 @@ class LauncherEndToEndTest {
                 "--log-packets", "--gdb-allow-remote", "GUEST.elf")) {
             assertTrue(r.out().contains(option), option + " missing from:\n" + r.out());
         }
-        assertTrue(r.out().contains("stdio is not supported yet"), r.out());
+        assertTrue(r.out().replaceAll("\\s+", " ").contains("or stdio (the protocol on stdin/stdout"), r.out());
     }
 
     @Test
@@ -70,6 +70,7 @@ class LauncherEndToEndTest {
         assertJar(rows, "aarch64", lib, "gdb-arch-aarch64-");
         assertJar(rows, "tcp", lib, "gdb-transport-tcp-");
         assertJar(rows, "unix", lib, "gdb-transport-unix-");
+        assertJar(rows, "stdio", lib, "gdb-transport-stdio-");
         assertTrue(rows.get("x86-64").contains(" 62 EM_X86_64 "), rows.get("x86-64"));
         assertTrue(rows.get("aarch64").contains(" 183 EM_AARCH64 "), rows.get("aarch64"));
         assertFalse(r.out().contains("Skipped"), r.both());
@@ -126,7 +127,7 @@ class LauncherEndToEndTest {
 
         Product.Result opts = Product.run(script, work, Map.of("JAVA_OPTS", "-Dkvmgdb.transport=serial"), "plugins");
         assertEquals(2, opts.status(), opts.both());
-        assertEquals("kvmgdb: -Dkvmgdb.transport=serial: no such transport; known: tcp, unix\n", opts.err());
+        assertEquals("kvmgdb: -Dkvmgdb.transport=serial: no such transport; known: stdio, tcp, unix\n", opts.err());
 
         Product.Result picked = Product.run(script, work, Map.of(), "plugins", "-Dkvmgdb.arch=x86-64");
         assertEquals(0, picked.status(), picked.both());
@@ -172,6 +173,17 @@ class LauncherEndToEndTest {
         // Not waiting (-S absent): nobody attaches, the e2e guest runs to its end (exit-port 3 → status 7).
         assertEquals(7, allowed.status(), allowed.both());
         assertTrue(allowed.err().contains("waiting for gdb on tcp:0.0.0.0:"), allowed.both());
+        // One warning line that says what listening there means.
+        List<String> warnings = allowed.err().lines().filter(l -> l.contains("can read and write the whole VM"))
+                .collect(Collectors.toList());
+        assertEquals(1, warnings.size(), allowed.both());
+        assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains("tcp:0.0.0.0:")
+                && warnings.get(0).contains("anyone who can reach port"), warnings.get(0));
+
+        // The flag alone warns of nothing: a loopback address is as private as without it.
+        Product.Result loopback = Product.run(work, "run", "--gdb", "tcp:127.0.0.1:0", "--gdb-allow-remote", e2e.toString());
+        assertEquals(7, loopback.status(), loopback.both());
+        assertFalse(loopback.err().contains("can read and write the whole VM"), loopback.both());
     }
 
     @Test

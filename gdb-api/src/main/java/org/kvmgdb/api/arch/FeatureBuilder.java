@@ -29,7 +29,15 @@ public final class FeatureBuilder {
     }
 
     public FeatureBuilder reg(String regName, int bitSize, String type, String group) {
-        registers.add(new RegisterDescriptor(regName, bitSize, type, group, nextRegnum++));
+        return reg(regName, bitSize, type, group, true);
+    }
+
+    /**
+     * A register with GDB's {@code save-restore} attribute: false writes {@code save-restore="no"},
+     * so gdb neither saves it before an inferior call nor writes it back afterwards.
+     */
+    public FeatureBuilder reg(String regName, int bitSize, String type, String group, boolean saveRestore) {
+        registers.add(new RegisterDescriptor(regName, bitSize, type, group, nextRegnum++, saveRestore));
         return this;
     }
 

@@ -9,8 +9,10 @@ import java.util.Objects;
  * <ul>
  *   <li>{@code serial} on {@link Bus#PORT_IO}: a 16550 at {@code address .. address+7} as a polling
  *       driver uses it (THR at +0, LSR at +5 reads 0x60: transmitter empty).</li>
- *   <li>{@code serial} on {@link Bus#MMIO}: a 32-bit data register at {@code address} (PL011 UARTDR);
- *       the low byte of each write goes out, reads are 0.</li>
+ *   <li>{@code serial} on {@link Bus#MMIO}: a PL011 at {@code address .. address+0xFFF} as a polling
+ *       driver uses it: the low byte of each write to UARTDR (+0) goes out; UARTFR (+0x18) reads 0x90
+ *       (TXFE and RXFE: transmit FIFO empty, so not full, and nothing received); the other registers
+ *       read 0 and ignore writes.</li>
  *   <li>{@code exit} on either bus: 4 bytes at {@code address}; writing {@code v} ends the VM with
  *       exit status {@code (v << 1) | 1} (QEMU's {@code isa-debug-exit} rule); reads are 0.</li>
  * </ul>

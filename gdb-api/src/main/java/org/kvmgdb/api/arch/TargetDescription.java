@@ -117,6 +117,9 @@ public final class TargetDescription {
                         .append("\" bitsize=\"").append(r.bitSize())
                         .append("\" type=\"").append(escape(r.type()))
                         .append("\" regnum=\"").append(r.regnum()).append('"');
+                if (!r.saveRestore()) {
+                    x.append(" save-restore=\"no\""); // gdb-target.dtd: (yes | no) "yes"
+                }
                 if (r.group() != null) {
                     x.append(" group=\"").append(escape(r.group())).append('"');
                 }

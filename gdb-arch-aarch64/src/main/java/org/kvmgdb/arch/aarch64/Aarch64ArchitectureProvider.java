@@ -3,6 +3,7 @@ package org.kvmgdb.arch.aarch64;
 import java.util.Optional;
 import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.arch.BootState;
 import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.arch.SoftwareBreakpoint;
@@ -15,8 +16,8 @@ import org.kvmgdb.api.arch.TargetDescription;
  * {@code BRK #0} (with the I-cache sync request after each patch), register access through ONE_REG
  * (core, FP/SIMD and EL1 system registers), the stage-1 page walker, {@code KVM_SET_GUEST_DEBUG}
  * encoding (BVR/BCR, WVR/WCR, single step with DAIF masked) and stop classification from the ESR
- * exception class; boot state (issue 5) keeps the interface's empty default for now, so AArch64
- * guests cannot be started yet.
+ * exception class; and the boot state of the AArch64 guest ABI ({@link Aarch64BootState}: QEMU
+ * virt's memory map, KVM_ARM_VCPU_INIT, EL1h with the MMU off), which only an arm64 host can use.
  */
 public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     public static final String ID = "aarch64";
@@ -26,6 +27,7 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
 
     private static final Aarch64GuestDebug GUEST_DEBUG = new Aarch64GuestDebug();
     private static final StopClassifier STOP_CLASSIFIER = new Aarch64StopClassifier(GUEST_DEBUG);
+    private static final BootState BOOT_STATE = new Aarch64BootState();
     private static final RegisterAccess REGISTER_ACCESS = new Aarch64RegisterAccess(Aarch64Registers.targetDescription());
 
     @Override
@@ -66,5 +68,10 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     @Override
     public Optional<StopClassifier> stopClassifier() {
         return Optional.of(STOP_CLASSIFIER);
+    }
+
+    @Override
+    public Optional<BootState> bootState() {
+        return Optional.of(BOOT_STATE);
     }
 }

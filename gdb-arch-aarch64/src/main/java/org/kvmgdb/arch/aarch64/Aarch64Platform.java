@@ -7,9 +7,8 @@ import org.kvmgdb.api.arch.Platform;
  * {@code virt} machine does: RAM at guest-physical 1 GiB, a PL011 whose data register UARTDR is at
  * 0x0900_0000, and an exit register at 0x0a00_0000 with the {@code (v << 1) | 1} status rule.
  *
- * <p>Not offered yet: the provider has no {@code bootState()} until an {@code Aarch64BootState}
- * (KVM_ARM_VCPU_INIT, EL1h with the MMU off) exists; that class will return {@link #VIRT} from
- * {@code platform()}.
+ * <p>{@link Aarch64BootState#platform()} returns {@link #VIRT}; the VMM builds its RAM slot and
+ * devices from it.
  */
 public final class Aarch64Platform {
     /** QEMU virt's RAM base (hw/arm/virt.c, {@code VIRT_MEM}). */

@@ -140,6 +140,9 @@ public final class Aarch64Registers {
      * ({@code info registers system}; gdb-multiarch 13's aarch64 also counts them as general).
      * Addresses get pointer types so GDB prints symbols:
      * {@code vbar_el1} and {@code elr_el1} are code addresses, the stack pointers data addresses.
+     * {@code cntvct_el0} has {@code save-restore="no"}: it is read-only here (see
+     * {@link Aarch64RegisterAccess}), and a counter restored to the value it had before an inferior
+     * call would be time running backwards.
      */
     static Feature sys(int firstRegnum) {
         FeatureBuilder b = new FeatureBuilder(SYS_FEATURE, firstRegnum);
@@ -158,7 +161,8 @@ public final class Aarch64Registers {
                     type = "uint64";
                     break;
             }
-            b.reg(name, 64, type, "system");
+            // cntvct_el0 counts on by itself: gdb must not write an old value back after an inferior call.
+            b.reg(name, 64, type, "system", !name.equals("cntvct_el0"));
         }
         return b.build();
     }

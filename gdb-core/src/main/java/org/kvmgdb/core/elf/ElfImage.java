@@ -119,14 +119,14 @@ public final class ElfImage {
      */
     public static ElfImage parse(String name, byte[] bytes) throws ElfException {
         if (bytes.length < MAGIC.length || !startsWithMagic(bytes)) {
-            throw new ElfException(name + ": not an ELF file (no \\x7fELF magic at the start)");
+            throw new ElfException(name + ": not an ELF file (no \\x7fELF magic at the start); give kvmgdb the guest's ELF executable");
         }
         if (bytes.length <= EI_DATA) {
-            throw new ElfException(name + ": truncated ELF file (" + bytes.length + " bytes, the ELF header needs " + EHDR_SIZE + ")");
+            throw new ElfException(name + ": truncated ELF file (" + bytes.length + " bytes, the ELF header needs " + EHDR_SIZE + "); build or copy it again");
         }
         int elfClass = bytes[EI_CLASS];
         if (elfClass == ELFCLASS32) {
-            throw new ElfException(name + ": 32-bit ELF (ELFCLASS32); kvmgdb runs 64-bit ELF executables only");
+            throw new ElfException(name + ": 32-bit ELF (ELFCLASS32); kvmgdb runs 64-bit ELF executables only: build the guest as a 64-bit program");
         }
         if (elfClass != ELFCLASS64) {
             throw new ElfException(name + ": unknown ELF class " + elfClass + " (expected ELFCLASS64 = 2)");
@@ -139,7 +139,7 @@ public final class ElfImage {
             throw new ElfException(name + ": unknown ELF data encoding " + data + " (expected ELFDATA2LSB = 1)");
         }
         if (bytes.length < EHDR_SIZE) {
-            throw new ElfException(name + ": truncated ELF file (" + bytes.length + " bytes, the ELF header needs " + EHDR_SIZE + ")");
+            throw new ElfException(name + ": truncated ELF file (" + bytes.length + " bytes, the ELF header needs " + EHDR_SIZE + "); build or copy it again");
         }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int type = b.getShort(E_TYPE) & 0xFFFF;
@@ -163,7 +163,7 @@ public final class ElfImage {
         }
         if (phoff < 0 || phoff > bytes.length || (long) phentsize * phnum > bytes.length - phoff) {
             throw new ElfException(name + ": truncated ELF file (" + phnum + " program headers at offset " + phoff
-                    + " run past its end at " + bytes.length + " bytes)");
+                    + " run past its end at " + bytes.length + " bytes); build or copy it again");
         }
         List<Segment> segments = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
@@ -174,7 +174,7 @@ public final class ElfImage {
             Segment s = new Segment(b.getLong(at + P_PADDR), b.getLong(at + P_VADDR), b.getLong(at + P_OFFSET),
                     b.getLong(at + P_FILESZ), b.getLong(at + P_MEMSZ));
             if (s.fileSize() < 0 || s.fileOffset() < 0 || s.fileOffset() > bytes.length || s.fileSize() > bytes.length - s.fileOffset()) {
-                throw new ElfException(String.format("%s: truncated ELF file (segment %d at paddr 0x%x needs file bytes 0x%x..0x%x, the file has 0x%x)",
+                throw new ElfException(String.format("%s: truncated ELF file (segment %d at paddr 0x%x needs file bytes 0x%x..0x%x, the file has 0x%x); build or copy it again",
                         name, i, s.physicalAddress(), s.fileOffset(), s.fileOffset() + s.fileSize(), bytes.length));
             }
             if (Long.compareUnsigned(s.memorySize(), s.fileSize()) < 0) {
@@ -235,7 +235,7 @@ public final class ElfImage {
     }
 
     /** "EM_X86_64 = 62", or "e_machine 1234" for one we have no name for. */
-    static String machineName(int machine) {
+    public static String machineName(int machine) {
         String known = MACHINES.get(machine);
         return known != null ? known + " = " + machine : "e_machine " + machine;
     }

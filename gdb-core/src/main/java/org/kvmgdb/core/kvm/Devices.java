@@ -10,7 +10,7 @@ import org.tinylog.Logger;
 
 /**
  * The guest's devices (DESIGN.md, guest ABI), where the {@link Platform} puts them: a serial port
- * (on port I/O, COM1 as far as a polling driver needs it; on MMIO, a data register) and an exit
+ * (on port I/O, COM1 as far as a polling driver needs it; on MMIO, a PL011 as far as one needs it) and an exit
  * register with QEMU's {@code isa-debug-exit} status rule, and nothing else: other ports and MMIO
  * are logged once each and ignored, reads returning all ones as on an empty bus. Called from vCPU
  * threads.
@@ -20,8 +20,19 @@ final class Devices {
     static final int EXIT_PORT_SIZE = 4;
     /** A 16550's register file on port I/O: THR/RBR/DLL at +0, IER/DLM +1, IIR/FCR +2, LCR +3, MCR +4, LSR +5, MSR +6, SCR +7. */
     private static final int UART_PORTS = 8;
-    /** An MMIO serial port's data register (PL011 UARTDR is 32 bits wide). */
-    private static final int SERIAL_DATA_REGISTER_SIZE = 4;
+    /** An MMIO serial port is a PL011: its registers fill one 4 KiB page (ARM DDI 0183, PrimeCell UART). */
+    private static final int PL011_REGISTER_PAGE = 0x1000;
+    /** PL011 UARTDR, the data register, at offset 0. */
+    static final int PL011_UARTDR = 0x00;
+    /** PL011 UARTFR, the flag register. */
+    static final int PL011_UARTFR = 0x18;
+    /**
+     * UARTFR as an idle PL011 with nothing received shows it (and QEMU's pl011 after reset): TXFE
+     * (bit 7, transmit FIFO empty) and RXFE (bit 4, receive FIFO empty); TXFF (bit 5) and BUSY
+     * (bit 3) clear, so a guest that polls either before or after writing UARTDR goes on, and a guest
+     * that polls RXFE for input waits rather than reading zeros.
+     */
+    static final int PL011_FR_IDLE = 0x90;
 
     private final Uart uart;
     private final OutputStream serialOutput;
@@ -68,8 +79,8 @@ final class Devices {
     }
 
     /**
-     * Serves a KVM_EXIT_MMIO: the platform's MMIO serial data register and exit register, nothing
-     * else.
+     * Serves a KVM_EXIT_MMIO: the platform's MMIO serial port (a PL011 register page) and exit
+     * register, nothing else.
      *
      * @return how the VM ends when the guest wrote to the exit register, else null
      */
@@ -85,12 +96,15 @@ final class Devices {
             put(run, KvmIoctl.Run.MMIO_DATA, bytes, 0); // reads as 0, as isa-debug-exit does
             return null;
         }
-        if (within(serial, Platform.Bus.MMIO, address, SERIAL_DATA_REGISTER_SIZE)) {
-            if (write && address == serial.address()) {
+        if (within(serial, Platform.Bus.MMIO, address, PL011_REGISTER_PAGE)) {
+            long offset = address - serial.address();
+            if (write && offset == PL011_UARTDR) {
                 transmit(serialOutput, (int) run.get(KvmIoctl.Run.MMIO_DATA) & 0xFF);
             } else if (!write) {
-                put(run, KvmIoctl.Run.MMIO_DATA, bytes, 0); // nothing is ever received
+                // UARTFR says idle; UARTDR and the rest (baud divisors, UARTLCR_H, UARTCR, masks) read 0: nothing is ever received.
+                put(run, KvmIoctl.Run.MMIO_DATA, bytes, offset == PL011_UARTFR ? PL011_FR_IDLE : 0);
             }
+            // Other writes (a driver setting UARTIBRD, UARTLCR_H, UARTCR) change nothing a polling guest can see.
             return null;
         }
         once(String.format("MMIO %s of %d bytes at 0x%x: no device there, %s", write ? "write" : "read", length, address,

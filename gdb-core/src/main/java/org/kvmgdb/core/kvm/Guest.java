@@ -42,11 +42,19 @@ public final class Guest implements AutoCloseable {
      * @param arch  the architecture chosen for its {@code e_machine} (the launcher asks the provider registry)
      */
     public static Guest boot(ElfImage image, ArchitectureProvider arch, Vm.Config config) throws ElfException {
+        return boot(image, arch, config, Kvm.DEVICE);
+    }
+
+    /**
+     * @param kvmDevice the KVM device to open instead of {@code /dev/kvm} (the launcher's
+     *                  {@code -Dkvmgdb.device=PATH}, so tests can point it at a missing or forbidden file)
+     */
+    public static Guest boot(ElfImage image, ArchitectureProvider arch, Vm.Config config, Path kvmDevice) throws ElfException {
         BootState bootState = arch.bootState().orElseThrow(() -> new ElfException(
                 image.name() + ": the " + arch.id() + " plugin cannot boot a guest (it offers no boot state)"));
         Vm.Config onPlatform = config.withPlatform(bootState.platform());
         image.checkFits(onPlatform.platform().ramBase(), onPlatform.memorySize(), Vm.RESERVED_LOW_MEMORY);
-        Kvm kvm = Kvm.open();
+        Kvm kvm = Kvm.open(kvmDevice);
         try {
             Vm vm = kvm.createVm(onPlatform);
             try {

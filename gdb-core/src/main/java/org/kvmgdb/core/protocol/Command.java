@@ -3,7 +3,7 @@ package org.kvmgdb.core.protocol;
 /**
  * A packet from gdb, parsed. Each family's records live with its parser ({@link MemoryPackets},
  * {@link RegisterPackets}, {@link BreakpointPackets}, {@link ResumePackets}, {@link ThreadPackets},
- * {@link QueryPackets}, {@link MonitorPackets}); the few single-letter commands without arguments are here.
+ * {@link QueryPackets}, {@link MonitorPackets}, {@link LldbPackets}); the few single-letter commands without arguments are here.
  * {@link PacketParser#parse} never throws: bad input becomes {@link Malformed}, anything we do not
  * know becomes {@link Unknown} (which gets the empty reply).
  */
@@ -18,7 +18,7 @@ public sealed interface Command permits
         ThreadPackets.ThreadInfoFirst, ThreadPackets.ThreadInfoNext, ThreadPackets.ThreadExtraInfo,
         ThreadPackets.Attached,
         QueryPackets.Supported, QueryPackets.XferRead, QueryPackets.StartNoAckMode,
-        MonitorPackets.Packet {
+        MonitorPackets.Packet, LldbPackets.Packet {
 
     /** {@code ?}: why the target is stopped. */
     record StopReason() implements Command {

@@ -69,7 +69,10 @@ public final class PacketDecoder {
                         }
                         buffer[length] = b;
                     }
-                    length++;
+                    // Saturate: past 2 GiB an int would wrap negative and index the buffer.
+                    if (length < Integer.MAX_VALUE) {
+                        length++;
+                    }
                 }
                 break;
             case CHECKSUM_HIGH:

@@ -37,6 +37,9 @@ public final class QueryPackets {
         if (MonitorPackets.isMonitorPacket(name)) {
             return MonitorPackets.parse(text, name);
         }
+        if (LldbPackets.isLldbPacket(name)) {
+            return LldbPackets.parse(text, name);
+        }
         switch (name) {
             case "qSupported":
                 return supported(text);

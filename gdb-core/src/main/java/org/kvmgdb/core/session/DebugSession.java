@@ -84,6 +84,7 @@ public final class DebugSession implements AutoCloseable {
         new ThreadHandlers(state).register(handlers);
         new FeatureHandlers(state).register(handlers);
         new MonitorHandlers(state).register(handlers);
+        new LldbHandlers(state).register(handlers);
     }
 
     public String peer() {

@@ -2,7 +2,9 @@ package org.kvmgdb.core.session;
 
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.kvmgdb.core.monitor.SessionStatistics;
+import org.kvmgdb.core.protocol.Hex;
 import org.kvmgdb.core.protocol.Replies;
 import org.kvmgdb.core.protocol.ThreadPackets.ThreadId;
 import org.kvmgdb.core.target.DebugTarget;
@@ -25,6 +27,16 @@ final class SessionState {
     /** {@code Hc}: the thread legacy {@code c}/{@code s} act on; 0 when gdb said any or all. */
     int continueThread;
 
+    /**
+     * LLDB's {@code QListThreadsInStopReply}: {@code T} stop replies list every thread
+     * ({@code threads:1,2;}) and name the stopped one ({@code hexname:}, which LLDB shows in
+     * {@code thread list}). Only LLDB sends it, so gdb's stop replies never carry these keys.
+     */
+    boolean listThreadsInStopReply;
+
+    /** The last stop reported, for LLDB's {@code qThreadStopInfo}; null before the first. */
+    StopEvent lastStop;
+
     /** {@code Qqemu.PhyMemMode:1} or {@code monitor phys on}: {@code m M X} address guest-physical memory. */
     boolean physicalMode;
 
@@ -40,6 +52,7 @@ final class SessionState {
 
     /** Remembers a stop; gdb takes the thread in a stop reply as its new general thread, and so do we. */
     void stopped(StopEvent event) {
+        lastStop = event;
         if (event instanceof StopEvent.Signal s) {
             stopThread = s.thread();
             generalThread = s.thread();
@@ -49,7 +62,12 @@ final class SessionState {
     /** The stop reply for {@code event}, with the stopped thread's expedited registers in a {@code T}. */
     String stopReply(StopEvent event) {
         Map<Integer, byte[]> registers = event instanceof StopEvent.Signal s ? expedited.read(s.thread()) : Map.of();
-        return Replies.stop(event, swbreak, hwbreak, registers);
+        String reply = Replies.stop(event, swbreak, hwbreak, registers);
+        if (listThreadsInStopReply && event instanceof StopEvent.Signal) {
+            reply += "threads:" + target.threads().stream().map(Hex::number).collect(Collectors.joining(",")) + ";"
+                    + "hexname:" + Hex.encodeText(target.threadName(((StopEvent.Signal) event).thread())) + ";";
+        }
+        return reply;
     }
 
     int generalThread() {

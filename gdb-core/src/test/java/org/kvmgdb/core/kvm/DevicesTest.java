@@ -3,6 +3,7 @@ package org.kvmgdb.core.kvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -128,6 +129,42 @@ class DevicesTest {
         assertEquals(0, mmioRead(mmioDevices, MMIO_SERIAL, 4));
         assertNull(mmioWrite(mmioDevices, MMIO_SERIAL + 1, 1, 'x')); // inside the register, not its first byte
         assertEquals("", serial.toString(StandardCharsets.US_ASCII));
+    }
+
+    /** UARTFR's bits (ARM DDI 0183): TXFE 7, TXFF 5, RXFE 4, BUSY 3. */
+    private static final int TXFE = 1 << 7, TXFF = 1 << 5, RXFE = 1 << 4, BUSY = 1 << 3;
+
+    @Test
+    void thePl011FlagRegisterSaysTransmitFifoEmptyNotFullNotBusyAndNothingReceived() {
+        long fr = mmioRead(mmioDevices, MMIO_SERIAL + 0x18, 4); // ldr w1, [x0, #0x18]
+        assertEquals(TXFE | RXFE, fr);
+        assertEquals(0, fr & (TXFF | BUSY));
+        assertEquals(TXFE | RXFE, mmioRead(mmioDevices, MMIO_SERIAL + 0x18, 1)); // ldrb
+    }
+
+    @Test
+    void aGuestThatPollsTxffBeforeEachByteGetsItsWholeLineOut() {
+        // Linux's pl011 earlycon putc: while (readl(FR) & TXFF) cpu_relax(); writel(c, DR); while (readl(FR) & BUSY).
+        for (char c : "hello\n".toCharArray()) {
+            int polls = 0;
+            while ((mmioRead(mmioDevices, MMIO_SERIAL + 0x18, 4) & TXFF) != 0) {
+                assertTrue(++polls < 1000, "TXFF never cleared");
+            }
+            assertNull(mmioWrite(mmioDevices, MMIO_SERIAL, 4, c));
+            assertEquals(0, mmioRead(mmioDevices, MMIO_SERIAL + 0x18, 4) & BUSY);
+        }
+        assertEquals("hello\n", serial.toString(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void pl011SetUpWritesAreNotOutputAndItsOtherRegistersReadZero() {
+        assertNull(mmioWrite(mmioDevices, MMIO_SERIAL + 0x30, 4, 0x301)); // UARTCR: UARTEN | TXE | RXE
+        assertNull(mmioWrite(mmioDevices, MMIO_SERIAL + 0x24, 4, 13)); // UARTIBRD
+        assertNull(mmioWrite(mmioDevices, MMIO_SERIAL + 0x2C, 4, 0x70)); // UARTLCR_H: 8 bits, FIFOs on
+        assertEquals("", serial.toString(StandardCharsets.US_ASCII));
+        assertEquals(0, mmioRead(mmioDevices, MMIO_SERIAL + 0x30, 4));
+        assertEquals(0, mmioRead(mmioDevices, MMIO_SERIAL + 0xFFC, 4)); // last register of the page
+        assertEquals(0xFFFF_FFFFL, mmioRead(mmioDevices, MMIO_SERIAL + 0x1000, 4), "the page after the PL011 is nothing");
     }
 
     @Test

@@ -34,13 +34,33 @@ final class TcpAddress implements TransportAddress {
             server.bind(new InetSocketAddress(host, port), BACKLOG);
         } catch (IOException e) {
             server.close();
-            BindException refused = new BindException(describe() + ": cannot listen: " + e.getMessage());
+            BindException refused = new BindException(describe() + ": " + e.getMessage() + whatToDo(e.getMessage()));
             refused.initCause(e);
             throw refused;
         }
         TcpListener listener = new TcpListener(server);
+        if (!host.isLoopbackAddress()) {
+            // parse() let this through only under --gdb-allow-remote: say once, plainly, what it means.
+            Logger.warn("{} is not loopback (--gdb-allow-remote): anyone who can reach port {} can read and write"
+                    + " the whole VM, its memory and registers; the protocol has no authentication", listener.describe(), listener.port());
+        }
         Logger.debug("Waiting for gdb on {} (target remote {})", listener.describe(), listener.gdbTarget());
         return listener;
+    }
+
+    /** A hint for the bind(2) errors a user can fix, keyed by the JDK's strerror text. */
+    private static String whatToDo(String reason) {
+        String r = String.valueOf(reason);
+        if (r.contains("in use")) {
+            return "; another program (another kvmgdb?) listens there: pick another port, or port 0 to let the system choose";
+        }
+        if (r.contains("Permission denied")) {
+            return "; ports below 1024 need privileges: pick a port from 1024 up";
+        }
+        if (r.contains("assign requested address")) {
+            return "; HOST must be an address of this machine";
+        }
+        return "";
     }
 
     @Override

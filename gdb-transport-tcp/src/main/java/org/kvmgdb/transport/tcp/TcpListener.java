@@ -71,6 +71,11 @@ final class TcpListener implements Listener {
         }
     }
 
+    /** The bound port (the real one when 0 was asked for). */
+    int port() {
+        return port;
+    }
+
     /** For tests: the server socket's options. */
     ServerSocket serverSocket() {
         return server;

@@ -35,6 +35,11 @@ import org.tinylog.Logger;
  *   <li>remove the private name and directory. A connect(2) finds the socket by inode, so the
  *       listening socket answers at PATH.
  * </ol>
+ * bind(2) and listen(2) both happen in the private directory, so there is no moment at which
+ * anyone else can connect: the socket is reachable at PATH only once it is already 0600.
+ *
+ * <p>The directory PATH is in must not let another user swap the socket for one of theirs (gdb
+ * would then talk to their program): see {@link #unsafeDirectory}.
  */
 final class UnixAddress implements TransportAddress {
 
@@ -60,16 +65,69 @@ final class UnixAddress implements TransportAddress {
         return path.resolveSibling(PRIVATE_PREFIX + "x".repeat(PRIVATE_RANDOM)).resolve(PRIVATE_NAME);
     }
 
+    /**
+     * Why a socket in {@code directory} could be replaced by another user, or null when it cannot.
+     * A directory others may write to lets them rename or delete our socket and put theirs in its
+     * place, unless it has the sticky bit (S_ISVTX: only a file's owner, the directory's owner and
+     * root may then remove or rename it) and belongs to root or to us, as {@code /tmp} does. So
+     * {@code /tmp} (root, 1777), {@code $XDG_RUNTIME_DIR} (ours, 0700) and a home directory are
+     * fine; a group- or world-writable directory without the sticky bit, or a sticky one that
+     * another user owns, is refused. A directory that does not exist yet is left to bind().
+     */
+    static String unsafeDirectory(Path directory) {
+        try {
+            if (!Files.isDirectory(directory)) {
+                return null;
+            }
+            int mode = (Integer) Files.getAttribute(directory, "unix:mode");
+            // <sys/stat.h>: S_IWGRP 0020, S_IWOTH 0002, S_ISVTX 01000.
+            boolean othersWrite = (mode & 0022) != 0;
+            boolean sticky = (mode & 01000) != 0;
+            if (!othersWrite) {
+                return null;
+            }
+            String who = (mode & 0002) != 0 ? "every user" : "its group";
+            if (!sticky) {
+                return "the directory " + directory + " is writable by " + who + " (mode " + String.format("%04o", mode & 07777)
+                        + ") without the sticky bit, so another user could replace the socket with theirs;"
+                        + " put it in a directory only you can write to, such as $XDG_RUNTIME_DIR or your home";
+            }
+            String owner = Files.getOwner(directory).getName();
+            if (!owner.equals("root") && !owner.equals(System.getProperty("user.name"))) {
+                return "the directory " + directory + " is writable by " + who + " and belongs to " + owner
+                        + ", who could replace the socket with theirs; put it in a directory only you can write to,"
+                        + " such as $XDG_RUNTIME_DIR, or in /tmp";
+            }
+            return null;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return "cannot check who may write to " + directory + " (" + e.getMessage() + ")";
+        }
+    }
+
     @Override
     public Listener bind() throws IOException {
         Path parent = path.getParent();
         if (!Files.isDirectory(parent)) {
-            throw new NoSuchFileException(parent.toString(), null,
-                    describe() + ": the directory " + parent + " does not exist");
+            throw new NoSuchFileException(null, null, describe() + ": "
+                    + (Files.exists(parent) ? parent + " is not a directory" : "the directory " + parent + " does not exist")
+                    + "; create it or give a path in an existing directory");
+        }
+        // Again here: the directory may have been made, or its mode changed, since parse().
+        String unsafe = unsafeDirectory(parent);
+        if (unsafe != null) {
+            throw new java.nio.file.AccessDeniedException(null, null, describe() + ": " + unsafe);
         }
         removeIfStale();
 
-        Path privateDirectory = createPrivateDirectory(parent);
+        Path privateDirectory;
+        try {
+            privateDirectory = createPrivateDirectory(parent);
+        } catch (IOException e) {
+            // EACCES, EROFS, ENOSPC...: the socket file cannot be made here at all.
+            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
+            throw new java.nio.file.FileSystemException(null, null, describe() + ": cannot create files in "
+                    + parent + " (" + reason + "); give a path in a directory you can write to");
+        }
         Path privatePath = privateDirectory.resolve(PRIVATE_NAME);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -83,7 +141,7 @@ final class UnixAddress implements TransportAddress {
             try {
                 Files.createLink(path, privatePath);
             } catch (FileAlreadyExistsException e) {
-                throw new FileAlreadyExistsException(path.toString(), null,
+                throw new FileAlreadyExistsException(null, null,
                         describe() + ": something else created " + path + " while the socket was being set up");
             }
             Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
@@ -109,7 +167,7 @@ final class UnixAddress implements TransportAddress {
             return;
         }
         if (!isSocket(path)) {
-            throw new FileAlreadyExistsException(path.toString(), null,
+            throw new FileAlreadyExistsException(null, null,
                     describe() + ": " + path + " exists and is not a socket; refusing to replace it");
         }
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -68,6 +68,10 @@ public final class UnixTransportProvider implements TransportProvider {
                     + " directory beside it, and that path (" + privateLength + " bytes) must fit the "
                     + SUN_PATH_MAX + " bytes of a Unix socket address");
         }
+        String unsafe = UnixAddress.unsafeDirectory(path.getParent());
+        if (unsafe != null) {
+            throw new TransportAddressException("unix:" + spec + ": " + unsafe);
+        }
         return new UnixAddress(path);
     }
 

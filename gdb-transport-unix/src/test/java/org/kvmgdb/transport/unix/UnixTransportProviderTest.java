@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -141,6 +142,53 @@ class UnixTransportProviderTest {
                 var connection = listener.accept()) {
             assertEquals("unix:" + path + " (user " + System.getProperty("user.name") + ")", connection.peer());
         }
+    }
+
+    @Test
+    void aDirectoryOthersMayWriteToIsRefused() throws Exception {
+        for (String mode : new String[] {"0777", "0775", "0757"}) {
+            Path shared = Files.createDirectory(directory.resolve("shared-" + mode));
+            chmod(mode, shared);
+            TransportAddressException e = assertThrows(TransportAddressException.class,
+                    () -> provider.parse(shared.resolve("gdb.sock").toString(), TransportOptions.DEFAULTS));
+            assertTrue(e.getMessage().contains("the directory " + shared + " is writable by") && e.getMessage().contains("without the sticky bit")
+                    && e.getMessage().contains("$XDG_RUNTIME_DIR"), mode + ": " + e.getMessage());
+            assertEquals(List.of(), names(shared), "nothing was created there");
+        }
+    }
+
+    @Test
+    void aDirectoryThatBecameWritableByOthersAfterParseIsRefusedAtBind() throws Exception {
+        Path later = Files.createDirectory(directory.resolve("later"));
+        var address = provider.parse(later.resolve("gdb.sock").toString(), TransportOptions.DEFAULTS);
+        chmod("0777", later);
+        IOException e = assertThrows(IOException.class, address::bind);
+        assertTrue(e.getMessage().contains("without the sticky bit"), e.getMessage());
+        assertEquals(List.of(), names(later));
+    }
+
+    @Test
+    void aStickyWorldWritableDirectoryOfOursOrRootsIsAccepted() throws Exception {
+        // As /tmp is: others may create files there, but not remove or rename ours.
+        Path sticky = Files.createDirectory(directory.resolve("sticky"));
+        chmod("1777", sticky);
+        Path path = sticky.resolve("gdb.sock");
+        try (Listener listener = bind(path)) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)));
+        }
+        Path tmp = Path.of("/tmp");
+        assumeTrue(Files.isDirectory(tmp) && Files.isWritable(tmp), "/tmp is not a writable directory here");
+        Path inTmp = tmp.resolve("kvmgdb-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".sock");
+        try (Listener listener = bind(inTmp)) {
+            assertTrue(Files.exists(inTmp, LinkOption.NOFOLLOW_LINKS), "a socket straight in /tmp");
+        }
+        assertFalse(Files.exists(inTmp, LinkOption.NOFOLLOW_LINKS), "removed on close");
+    }
+
+    private static void chmod(String mode, Path path) throws Exception {
+        Process p = new ProcessBuilder("chmod", mode, path.toString()).redirectErrorStream(true).start();
+        String said = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "chmod " + mode + " " + path + ": " + said);
     }
 
     @Test

@@ -176,6 +176,7 @@ public abstract class ArchitectureContract {
             assertEquals(String.valueOf(r.bitSize()), reg.getAttribute("bitsize"), r.name());
             assertEquals(r.type(), reg.getAttribute("type"), r.name());
             assertEquals(r.group() == null ? "" : r.group(), reg.getAttribute("group"), r.name());
+            assertEquals(r.saveRestore() ? "" : "no", reg.getAttribute("save-restore"), r.name() + " save-restore");
         }
     }
 

@@ -7,12 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -44,6 +45,13 @@ import org.kvmgdb.api.transport.TransportProvider;
  * test class extends this, says how to make a fresh address and how a client connects, and
  * inherits every test.
  *
+ * <p>Two kinds of transport pass it. A socket-like one ({@code tcp}, {@code unix}) listens and
+ * accepts any number of connections, one after another or at once; gdb reaches it with
+ * {@code target remote }{@link Listener#gdbTarget()}. A single-connection one ({@code stdio}) has
+ * exactly one connection, there from the start because gdb started the stub and owns both ends;
+ * it declares so with {@link #singleConnection()}, and the tests that need a second connection or a
+ * gdb that dials in are skipped for it, naming why.
+ *
  * <p>The class-level {@link Timeout} is a hang guard only, nothing here measures speed: a stream
  * that deadlocks would otherwise stall the build. It runs each test in a separate thread because a
  * thread stuck waiting for a monitor cannot be interrupted.
@@ -63,8 +71,22 @@ public abstract class TransportContract {
     /** Specs that are malformed; each must be refused in parse() naming syntax(). */
     protected abstract List<String> malformedSpecs();
 
-    /** Opens a client connection to {@code listener} the way a debugger would. */
-    protected abstract SocketChannel connect(Listener listener) throws IOException;
+    /**
+     * Opens a client connection to {@code listener} the way a debugger would (a socket), or, for a
+     * {@link #singleConnection()} transport, returns the debugger's end of the one connection the
+     * listener was bound with.
+     */
+    protected abstract ByteChannel connect(Listener listener) throws IOException;
+
+    /**
+     * A declared property: this transport carries exactly one connection (stdio). The first
+     * {@link Listener#accept()} returns it; a second one blocks until the listener is closed and then
+     * throws {@link IOException}, so the core's accept loop simply waits. Socket transports keep the
+     * default, false: they accept several connections.
+     */
+    protected boolean singleConnection() {
+        return false;
+    }
 
     /** The options the contract parses with. */
     protected TransportOptions options() {
@@ -102,7 +124,7 @@ public abstract class TransportContract {
         return track(provider().parse(freshSpec(), options()).bind());
     }
 
-    protected final SocketChannel client(Listener listener) throws IOException {
+    protected final ByteChannel client(Listener listener) throws IOException {
         return track(connect(listener));
     }
 
@@ -110,8 +132,11 @@ public abstract class TransportContract {
         return track(listener.accept());
     }
 
-    /** The spec part of a describe() text, i.e. what follows "scheme:". */
+    /** The spec part of a describe() text, i.e. what follows "scheme:"; empty for the bare scheme (stdio). */
     private String specOf(String described) {
+        if (described.equals(provider().scheme())) {
+            return "";
+        }
         String prefix = provider().scheme() + ":";
         assertTrue(described.startsWith(prefix), () -> "'" + described + "' does not start with " + prefix);
         return described.substring(prefix.length());
@@ -132,7 +157,8 @@ public abstract class TransportContract {
         String scheme = provider().scheme();
         assertFalse(scheme.isBlank());
         assertEquals(scheme.toLowerCase(java.util.Locale.ROOT), scheme, "schemes are lower case");
-        assertTrue(provider().syntax().startsWith(scheme + ":"), provider().syntax());
+        // "stdio" takes no address: its syntax is the scheme alone.
+        assertTrue(provider().syntax().equals(scheme) || provider().syntax().startsWith(scheme + ":"), provider().syntax());
     }
 
     @Test
@@ -164,7 +190,7 @@ public abstract class TransportContract {
     @Test
     void everyByteValueFlowsBothWaysIntact() throws Exception {
         Listener listener = bindFresh();
-        SocketChannel client = client(listener);
+        ByteChannel client = client(listener);
         Connection connection = accept(listener);
         assertFalse(connection.peer().isBlank(), "peer() names who connected");
 
@@ -190,7 +216,7 @@ public abstract class TransportContract {
         // The core's reader waits for gdb's 0x03 while the session thread sends a stop reply:
         // a read in progress must not hold up a write.
         Listener listener = bindFresh();
-        SocketChannel client = client(listener);
+        ByteChannel client = client(listener);
         Connection connection = accept(listener);
 
         CompletableFuture<Integer> read = new CompletableFuture<>();
@@ -217,7 +243,7 @@ public abstract class TransportContract {
     @Test
     void endOfStreamWhenTheClientCloses() throws IOException {
         Listener listener = bindFresh();
-        SocketChannel client = client(listener);
+        ByteChannel client = client(listener);
         Connection connection = accept(listener);
 
         writeFully(client, new byte[] {'+'});
@@ -230,7 +256,7 @@ public abstract class TransportContract {
     @Test
     void endOfStreamForTheClientWhenTheConnectionCloses() throws IOException {
         Listener listener = bindFresh();
-        SocketChannel client = client(listener);
+        ByteChannel client = client(listener);
         Connection connection = accept(listener);
 
         connection.output().write('-');
@@ -245,11 +271,12 @@ public abstract class TransportContract {
 
     @Test
     void secondConnectionIsAcceptedWhileTheFirstIsOpen() throws IOException {
+        assumeFalse(singleConnection(), () -> provider().scheme() + " carries exactly one connection (see oneConnectionOnly)");
         // The transport accepts it; refusing a second debugger is the core's job.
         Listener listener = bindFresh();
-        SocketChannel first = client(listener);
+        ByteChannel first = client(listener);
         Connection firstConnection = accept(listener);
-        SocketChannel second = client(listener);
+        ByteChannel second = client(listener);
         Connection secondConnection = accept(listener);
 
         writeFully(first, new byte[] {1});
@@ -269,6 +296,36 @@ public abstract class TransportContract {
     }
 
     @Test
+    void oneConnectionOnly() throws Exception {
+        assumeTrue(singleConnection(), () -> provider().scheme() + " accepts several connections (see secondConnectionIsAcceptedWhileTheFirstIsOpen)");
+        Listener listener = bindFresh();
+        ByteChannel client = client(listener);
+        Connection connection = accept(listener);
+
+        // A second accept() waits: no other debugger can ever arrive. Closing the listener ends it.
+        CompletableFuture<Connection> second = new CompletableFuture<>();
+        Thread accepting = new Thread(() -> {
+            try {
+                second.complete(listener.accept());
+            } catch (Throwable t) {
+                second.completeExceptionally(t);
+            }
+        }, "contract-second-accept");
+        accepting.setDaemon(true);
+        accepting.start();
+        awaitWaiting(accepting);
+        assertFalse(second.isDone(), "a second accept() must wait, not return");
+
+        // The one connection is untouched by the waiting accept.
+        writeFully(client, new byte[] {5});
+        assertEquals(5, connection.input().read());
+
+        listener.close();
+        ExecutionException e = assertThrows(ExecutionException.class, second::get);
+        assertTrue(e.getCause() instanceof IOException, () -> "expected IOException, got " + e.getCause());
+    }
+
+    @Test
     void acceptOnAClosedListenerThrows() throws IOException {
         Listener listener = bindFresh();
         listener.close();
@@ -279,6 +336,11 @@ public abstract class TransportContract {
     @Test
     void closingTheListenerEndsABlockedAccept() throws Exception {
         Listener listener = bindFresh();
+        if (singleConnection()) {
+            // Its one connection is there at once; the accept that blocks is the one after it.
+            client(listener);
+            accept(listener);
+        }
         CompletableFuture<Connection> accepting = new CompletableFuture<>();
         threads.submit(() -> {
             try {
@@ -297,7 +359,7 @@ public abstract class TransportContract {
     void closeReleasesTheAddress() throws IOException {
         Listener listener = bindFresh();
         // Leave a finished connection behind (TCP's TIME_WAIT) before closing.
-        SocketChannel client = client(listener);
+        ByteChannel client = client(listener);
         Connection connection = accept(listener);
         connection.close();
         client.close();
@@ -306,7 +368,7 @@ public abstract class TransportContract {
 
         Listener again = track(provider().parse(specOf(described), options()).bind());
         assertEquals(described, again.describe(), "the same address is bound again");
-        SocketChannel client2 = client(again);
+        ByteChannel client2 = client(again);
         Connection connection2 = accept(again);
         writeFully(client2, new byte[] {42});
         assertEquals(42, connection2.input().read());
@@ -316,6 +378,8 @@ public abstract class TransportContract {
 
     @Test
     void realGdbConnectsToGdbTarget() throws Exception {
+        assumeFalse(singleConnection(), () -> "gdb starts a " + provider().scheme()
+                + " stub itself (target remote | COMMAND); the end-to-end tests run that with real gdb");
         Path gdb = Path.of("/usr/bin/gdb");
         assumeTrue(Files.isExecutable(gdb), "gdb not installed (/usr/bin/gdb missing): cannot check gdbTarget() with real gdb");
 
@@ -378,7 +442,7 @@ public abstract class TransportContract {
         return bytes;
     }
 
-    protected static Void writeFully(SocketChannel channel, byte[] bytes) throws IOException {
+    protected static Void writeFully(ByteChannel channel, byte[] bytes) throws IOException {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
             channel.write(buffer);
@@ -386,7 +450,7 @@ public abstract class TransportContract {
         return null;
     }
 
-    protected static byte[] readFully(SocketChannel channel, int length) throws IOException {
+    protected static byte[] readFully(ByteChannel channel, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         while (buffer.hasRemaining()) {
             if (channel.read(buffer) < 0) {
@@ -406,8 +470,16 @@ public abstract class TransportContract {
         }
     }
 
+    /** Waits until {@code thread} waits for a monitor or a condition (a second accept() of a single-connection listener). */
+    private static void awaitWaiting(Thread thread) throws InterruptedException {
+        while (thread.isAlive() && thread.getState() != Thread.State.WAITING && thread.getState() != Thread.State.TIMED_WAITING
+                && Arrays.stream(thread.getStackTrace()).noneMatch(StackTraceElement::isNativeMethod)) {
+            Thread.sleep(1);
+        }
+    }
+
     /** Everything the peer sends until it closes. */
-    protected static byte[] readToEof(SocketChannel channel) throws IOException {
+    protected static byte[] readToEof(ByteChannel channel) throws IOException {
         java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
         ByteBuffer buffer = ByteBuffer.allocate(256);
         while (channel.read(buffer) >= 0) {
