@@ -7,7 +7,7 @@
  *      prints "holding N" every TICK_TURNS turns there, so tests can see it run on,
  *   3. rewrites what a debugger may have changed on purpose (the hold state, `scratch`),
  *   4. prints an FNV-1a checksum over its whole image (text, rodata, data, bss: every byte a
- *      debugger could have patched, between guest.ld's __image_start and __image_end), and
+ *      debugger could have patched, from _start, the first byte, to guest.ld's __image_end), and
  *   5. exits through the exit port with EXIT_CODE.
  * A breakpoint byte left behind, a debug register left armed or a half-applied write shows up
  * as another checksum or another exit status. The tests find lines by their LINE: markers.
@@ -18,7 +18,7 @@
 #define TICK_TURNS 20000UL
 #define PRIMES_BELOW 4096
 
-extern const unsigned char __image_start[], __image_end[];
+extern const unsigned char _start[], __image_end[]; /* guest.ld puts _start's section first */
 
 volatile int hold;              /* set to 1 from a debugger: the guest stays in hold_here() until it is 0 again */
 volatile int stall;             /* set to 1 from a debugger: spin_turns() does not return (a `next` that never ends) */
@@ -83,7 +83,7 @@ void rewrite_scratch(void) {
 
 unsigned long checksum_image(void) {
     unsigned long h = 0xcbf29ce484222325UL; /* FNV-1a, 64-bit */
-    for (const unsigned char *p = __image_start; p < __image_end; p++) {
+    for (const unsigned char *p = _start; p < __image_end; p++) {
         h = (h ^ *p) * 0x100000001b3UL;
     }
     return h;

@@ -77,7 +77,7 @@ class FaultInjectionTest {
         LaunchedGuest.requireKvm();
         elf = LaunchedGuest.guest("faults.elf");
         List<String> names = List.of("hold", "stall", "ticks", "scratch", "constants", "spin_turns",
-                "rewrite_scratch", "checksum_image", "__image_start", "__image_end");
+                "rewrite_scratch", "checksum_image", "_start", "__image_end");
         GdbBatch batch = gdb.file(elf).section("symbols");
         for (String name : names) {
             batch.commands("printf \"" + name + "=%lx\\n\", &" + name);
@@ -184,7 +184,7 @@ class FaultInjectionTest {
     void closedDuringARangeStepThatCannotEndWhileTheGuestHolds() throws Exception {
         // The range is the whole image: while hold is 1 the pc never leaves it, so the stub is still
         // stepping in the vCPU thread when the client goes.
-        closedRightAfterResuming(thread -> "vCont;r" + hex(symbol("__image_start")) + "," + hex(symbol("__image_end")) + ":" + thread);
+        closedRightAfterResuming(thread -> "vCont;r" + hex(symbol("_start")) + "," + hex(symbol("__image_end")) + ":" + thread);
     }
 
     private void closedRightAfterResuming(java.util.function.Function<String, String> resume) throws Exception {
