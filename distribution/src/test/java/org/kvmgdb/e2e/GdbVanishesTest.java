@@ -40,7 +40,10 @@ class GdbVanishesTest {
         try (LaunchedGuest guest = LaunchedGuest.startWaiting(elf)) {
             String target = guest.awaitGdbTarget();
             GdbBatch first = GdbBatch.gdb().file(elf)
-                    .section("stop").commands("target remote " + target, "set var spin = 1", "break add", "hbreak loop_sum", "continue")
+                    // Without always-inserted, gdb 13 takes its breakpoints out (z0/z1) as soon as the target stops,
+                    // and none would be in the guest when it is killed.
+                    .section("stop").commands("set breakpoint always-inserted on", "target remote " + target, "set var spin = 1",
+                            "break add", "hbreak loop_sum", "continue")
                     // Holds gdb, connected and idle, inside its own process until it is killed.
                     .section("held").commands("python import time; time.sleep(600)");
             try (GdbBatch.Running running = first.start()) {

@@ -92,6 +92,16 @@ final class LaunchedGuest implements AutoCloseable {
     }
 
     /**
+     * Exactly {@code command} (for example {@code kvmgdb run GUEST} with no debugger, or the
+     * launcher behind a wrapper such as {@code env}), stdin closed.
+     */
+    static LaunchedGuest start(List<String> command) throws IOException {
+        LaunchedGuest launched = new LaunchedGuest(new ProcessBuilder(command).start(), List.copyOf(command));
+        launched.closeStdin();
+        return launched;
+    }
+
+    /**
      * {@code kvmgdb demo OPTIONS...}: the bundled demo guest. The launcher's stdin stays open for
      * {@link #send(String...)}: with {@code --attach} gdb inherits it, as it would a terminal.
      */

@@ -1,6 +1,8 @@
 package org.kvmgdb.core.server;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -16,8 +18,12 @@ import org.tinylog.Logger;
 /**
  * Accepts debuggers on a listener and serves them one at a time. While a session is active, a
  * second connection is told why in one line of text and closed; the first is not disturbed. When
- * a session ends, the next debugger may attach. Runs on its own threads; {@link #close()} stops
- * accepting, ends the active session (the target is detached) and closes the listener.
+ * a session ends, the next debugger may attach. A session whose debugger has already hung up (end
+ * of stream, or the stub closed it after {@code D}) is only finishing: a debugger that connects
+ * then waits until the target is detached and is served next, instead of being refused, so that a
+ * gdb restarted after a crash, or a script that detaches and attaches again, gets in. Runs on its
+ * own threads; {@link #close()} stops accepting, ends the active session (the target is detached)
+ * and closes the listener.
  */
 public final class GdbServer implements AutoCloseable {
     private final Listener listener;
@@ -28,6 +34,7 @@ public final class GdbServer implements AutoCloseable {
 
     private final Object lock = new Object();
     private DebugSession active;
+    private WatchedConnection activeConnection;
     private Thread activeThread;
     private boolean closed;
 
@@ -92,6 +99,16 @@ public final class GdbServer implements AutoCloseable {
                 return;
             }
             synchronized (lock) {
+                // The previous debugger is gone and its session only detaches the target: wait for it.
+                while (!closed && active != null && activeConnection.hungUp()) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        closeQuietly(connection);
+                        return;
+                    }
+                }
                 if (closed) {
                     closeQuietly(connection);
                     return;
@@ -101,14 +118,17 @@ public final class GdbServer implements AutoCloseable {
                     continue;
                 }
                 try {
-                    DebugSession session = new DebugSession(connection, target, options);
+                    WatchedConnection watched = new WatchedConnection(connection);
+                    DebugSession session = new DebugSession(watched, target, options);
                     active = session;
+                    activeConnection = watched;
                     activeThread = new Thread(() -> serve(session), "gdb-session " + connection.peer());
                     activeThread.start();
                 } catch (RuntimeException | OutOfMemoryError e) {
                     // This debugger is dropped; the next one may still connect.
                     Logger.error(e, "cannot start a session for a new debugger");
                     active = null;
+                    activeConnection = null;
                     activeThread = null;
                     closeQuietly(connection);
                 }
@@ -123,6 +143,7 @@ public final class GdbServer implements AutoCloseable {
         } finally {
             synchronized (lock) {
                 active = null;
+                activeConnection = null;
                 activeThread = null;
                 lock.notifyAll();
             }
@@ -166,6 +187,7 @@ public final class GdbServer implements AutoCloseable {
                 return;
             }
             closed = true;
+            lock.notifyAll(); // a debugger waiting for the previous session to finish is closed instead
             sessionThread = activeThread;
             if (active != null) {
                 active.close();
@@ -183,6 +205,71 @@ public final class GdbServer implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The active session's connection, watched for the debugger hanging up: its input reached end of
+     * stream or failed, or the session closed it. From then on the session is only finishing.
+     */
+    private static final class WatchedConnection implements Connection {
+        private final Connection connection;
+        private volatile boolean hungUp;
+
+        WatchedConnection(Connection connection) {
+            this.connection = connection;
+        }
+
+        boolean hungUp() {
+            return hungUp;
+        }
+
+        @Override
+        public InputStream input() throws IOException {
+            return new FilterInputStream(connection.input()) {
+                @Override
+                public int read() throws IOException {
+                    try {
+                        return seen(super.read());
+                    } catch (IOException e) {
+                        hungUp = true;
+                        throw e;
+                    }
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    try {
+                        return seen(super.read(b, off, len));
+                    } catch (IOException e) {
+                        hungUp = true;
+                        throw e;
+                    }
+                }
+            };
+        }
+
+        private int seen(int n) {
+            if (n < 0) {
+                hungUp = true;
+            }
+            return n;
+        }
+
+        @Override
+        public OutputStream output() throws IOException {
+            return connection.output();
+        }
+
+        @Override
+        public String peer() {
+            return connection.peer();
+        }
+
+        @Override
+        public void close() throws IOException {
+            hungUp = true;
+            connection.close();
         }
     }
 }

@@ -194,4 +194,49 @@ class GdbServerTest {
             assertEquals("0023", gdb.request("m1000,2"));
         }
     }
+
+    /**
+     * A debugger that connects while the previous one's session is still detaching (that debugger
+     * hung up) waits and is served, instead of being told another debugger is attached: a gdb
+     * restarted after a crash, or a script that detaches and attaches again, must get in.
+     */
+    @Test
+    void aDebuggerConnectingWhileThePreviousHungUpSessionDetachesIsServedNext() throws Exception {
+        try (ServedTarget served = new ServedTarget(target())) {
+            RspClient first = served.connect();
+            assertEquals("QC1", first.request("qC"));
+            Thread session = thread("gdb-session ");
+            RspClient second;
+            // MemoryTarget's methods are synchronized on it: holding it keeps the session inside detach().
+            synchronized (served.target) {
+                first.close();
+                awaitState(session, Thread.State.BLOCKED);
+                second = served.connect();
+                // The accept thread waits for that session to finish; a refusal would have sent it back to accept().
+                awaitState(thread("gdb-accept "), Thread.State.WAITING);
+            }
+            try (RspClient next = second) {
+                assertEquals("QC1", next.request("qC"));
+                assertEquals(DebugSession.End.DISCONNECTED, served.awaitSessionEnd());
+                assertEquals(1, served.target.detachCount());
+                assertTrue(served.server.sessionActive());
+            }
+        }
+    }
+
+    private static Thread thread(String namePrefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(namePrefix)).findFirst()
+                .orElseThrow(() -> new AssertionError("no thread named " + namePrefix + "..."));
+    }
+
+    /** Polls a thread's state; a hang guard, not a timing assertion. */
+    private static void awaitState(Thread thread, Thread.State state) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RspClient.READ_TIMEOUT_MILLIS);
+        while (thread.getState() != state) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(thread.getName() + " is " + thread.getState() + ", never " + state);
+            }
+            Thread.sleep(1);
+        }
+    }
 }
