@@ -132,7 +132,11 @@ public final class KvmGuestRunner implements GuestRunner {
                     GdbServer started = new GdbServer(listener, target, new SessionOptions(logPackets));
                     server = started;
                     // Ctrl-C or kill: the listener must still go away with the process (a Unix socket file is removed).
-                    cleanup = new Thread(started::close, "kvmgdb-shutdown");
+                    // The VM goes first: closing the server detaches, and a detach lets a held guest run.
+                    cleanup = new Thread(() -> {
+                        guest.vm().kill();
+                        started.close();
+                    }, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
                     server.start();
                     String stopped = waitForDebugger ? "; every vCPU is stopped before its first instruction" : "";

@@ -439,7 +439,9 @@ class FaultInjectionTest {
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
         System.out.println("FaultInjectionTest: SIG" + signal + " to the launcher with a debugger attached over " + transport + ": exited after " + millis + " ms");
-        return guest.awaitExit();
+        OptionalInt status = guest.awaitExit();
+        assertEquals("", guest.stdout(), "the held guest never ran, not even while the launcher shut down:\n" + guest);
+        return status;
     }
 
     /** The address gdb printed where {@code regex}'s group is. */
