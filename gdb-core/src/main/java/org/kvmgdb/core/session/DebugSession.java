@@ -9,6 +9,7 @@ import java.util.Deque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.kvmgdb.api.transport.Connection;
 import org.kvmgdb.core.protocol.BreakpointPackets;
 import org.kvmgdb.core.protocol.Command;
@@ -59,6 +60,9 @@ public final class DebugSession implements AutoCloseable {
     private final DebugTarget target;
     private final SessionOptions options;
     private final BlockingQueue<SessionEvent> events = new LinkedBlockingQueue<>();
+    /** Events queued and events handled (replies flushed): equal when the session has nothing left to do. */
+    private final AtomicLong posted = new AtomicLong();
+    private final AtomicLong handled = new AtomicLong();
     private final SessionState state;
     private final HandlerTable handlers = new HandlerTable();
     /** Packets that arrived while the target ran; gdb should not send any, but if it does they wait their turn. */
@@ -125,7 +129,21 @@ public final class DebugSession implements AutoCloseable {
     /** Ends the session from another thread; the target is detached as if the connection dropped. */
     @Override
     public void close() {
-        events.add(new SessionEvent.CloseRequested());
+        post(new SessionEvent.CloseRequested());
+    }
+
+    /**
+     * Whether every event queued so far (bytes decoded, stop reports, a close request) has been handled
+     * and its replies flushed. Tests use it to know a session has answered what it was sent without
+     * sleeping; it says nothing of bytes the reader has not decoded yet.
+     */
+    public boolean idle() {
+        return handled.get() == posted.get();
+    }
+
+    private void post(SessionEvent event) {
+        posted.incrementAndGet();
+        events.add(event);
     }
 
     private void read(InputStream in) {
@@ -136,7 +154,7 @@ public final class DebugSession implements AutoCloseable {
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 long garbage = decoder.garbageBytes();
-                decoder.feed(buffer, 0, n, e -> events.add(new SessionEvent.FromGdb(e)));
+                decoder.feed(buffer, 0, n, e -> post(new SessionEvent.FromGdb(e)));
                 if (decoder.garbageBytes() > garbage) {
                     Logger.debug("skipped {} bytes outside packets", decoder.garbageBytes() - garbage);
                 }
@@ -144,7 +162,7 @@ public final class DebugSession implements AutoCloseable {
         } catch (IOException e) {
             why = e.getMessage();
         }
-        events.add(new SessionEvent.ConnectionLost(why));
+        post(new SessionEvent.ConnectionLost(why));
     }
 
     private End serve() throws IOException, InterruptedException {
@@ -152,6 +170,7 @@ public final class DebugSession implements AutoCloseable {
             SessionEvent event = events.take();
             End end = handle(event);
             out.flush();
+            handled.incrementAndGet();
             if (end != null) {
                 return end;
             }
@@ -303,7 +322,7 @@ public final class DebugSession implements AutoCloseable {
         running = true;
         resumedAt = System.nanoTime();
         try {
-            target.resume(r.request(), stop -> events.add(new SessionEvent.Stopped(stop)));
+            target.resume(r.request(), stop -> post(new SessionEvent.Stopped(stop)));
         } catch (TargetException e) {
             running = false;
             send(Replies.error(e.errno()));
