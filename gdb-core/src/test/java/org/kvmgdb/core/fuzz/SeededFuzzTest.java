@@ -1,6 +1,7 @@
 package org.kvmgdb.core.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,8 +30,8 @@ import org.junit.jupiter.api.Test;
  */
 class SeededFuzzTest {
     static final long DEFAULT_SEED = 20261122;
-    static final int DEFAULT_SESSION_ITERATIONS = 1500;
-    static final int DEFAULT_DECODER_ITERATIONS = 20000;
+    static final int DEFAULT_SESSION_ITERATIONS = 500;
+    static final int DEFAULT_DECODER_ITERATIONS = 6000;
 
     @Test
     void decoderKeepsItsInvariantsOnMutatedStreams() {
@@ -39,7 +40,16 @@ class SeededFuzzTest {
 
     @Test
     void sessionsKeepTheirInvariantsOnMutatedStreams() {
+        SessionHarness.Counts counts = SessionHarness.COUNTS;
+        long before = counts.sessions;
         run("session", seeds("SessionFuzzTestInputs/session"), DEFAULT_SESSION_ITERATIONS, SessionHarness::check);
+        System.out.println("session fuzzing: " + counts);
+        // The inputs reached what the invariants are about; otherwise passing would prove nothing.
+        assertTrue(counts.sessions > before, "no session ran");
+        assertTrue(counts.writesApplied > 0, "no write was accepted: " + counts);
+        assertTrue(counts.readsChecked > 0, "no read was checked: " + counts);
+        assertTrue(counts.endedWithBreakpointsPlanted > 0, "no session ended with breakpoints planted: " + counts);
+        assertTrue(counts.detached > 0, "no session detached: " + counts);
     }
 
     private static void run(String name, List<byte[]> seeds, int defaultIterations, Consumer<byte[]> harness) {
@@ -52,9 +62,13 @@ class SeededFuzzTest {
         Long seconds = Long.getLong("kvmgdb.fuzz.seconds");
         long deadline = seconds == null ? Long.MAX_VALUE : System.nanoTime() + seconds * 1_000_000_000L;
         int iterations = seconds == null ? Integer.getInteger("kvmgdb.fuzz.iterations", defaultIterations) : Integer.MAX_VALUE;
-        for (int i = 0; i < iterations && System.nanoTime() < deadline; i++) {
+        long started = System.nanoTime();
+        int i = 0;
+        for (; i < iterations && System.nanoTime() < deadline; i++) {
             check(name, mutator.next(), harness);
         }
+        System.out.printf("%s fuzzing: %d seeds and %d mutated inputs (seed %d) in %d ms%n", name, seeds.size(), i, seed,
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     private static void check(String name, byte[] input, Consumer<byte[]> harness) {

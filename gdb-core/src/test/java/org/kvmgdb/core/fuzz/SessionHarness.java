@@ -43,6 +43,29 @@ final class SessionHarness {
     private SessionHarness() {
     }
 
+    /**
+     * How deep the inputs so far reached, so a fuzz run can show that its invariants were really
+     * exercised (a mutation engine that only produced garbage would check nothing).
+     */
+    static final class Counts {
+        long sessions;
+        /** {@code M}/{@code X} writes answered OK and applied to the shadow. */
+        long writesApplied;
+        /** {@code m} replies with data compared with the shadow. */
+        long readsChecked;
+        /** Sessions that ended with software breakpoints planted, not killed: the breakpoint-byte check had work to do. */
+        long endedWithBreakpointsPlanted;
+        long detached;
+
+        @Override
+        public String toString() {
+            return sessions + " sessions, " + writesApplied + " writes applied, " + readsChecked + " reads checked, "
+                    + endedWithBreakpointsPlanted + " ended with breakpoints planted, " + detached + " detached with D";
+        }
+    }
+
+    static final Counts COUNTS = new Counts();
+
     /** What the shadow model starts with, and the target's memory too: not zeros, so a restore to zero is caught. */
     static byte[] initialMemory() {
         byte[] memory = new byte[MEMORY_SIZE];
@@ -63,6 +86,8 @@ final class SessionHarness {
 
     /** Runs one input; throws {@link AssertionError} naming the broken invariant. */
     static void check(byte[] input) {
+        COUNTS.sessions++;
+        boolean planted = false;
         byte[] shadow = initialMemory();
         MemoryTarget target = newTarget();
         InMemoryConnection connection = new InMemoryConnection();
@@ -87,6 +112,7 @@ final class SessionHarness {
                     break; // D or k ended the session: the rest of the input has nobody to read it
                 }
                 boolean stoppedBefore = target.stopped();
+                planted = !target.breakpoints(BreakpointType.SOFTWARE).isEmpty();
                 connection.send(step.bytes());
                 awaitQuiet(thread, session, connection, target, true, "step " + n + " " + Wire.printable(step.bytes()));
                 if (thread.isAlive() && target.runningForDebugger()) {
@@ -103,6 +129,9 @@ final class SessionHarness {
                     checkMemoryReply(step, replies, shadow);
                 }
             }
+            if (thread.isAlive()) {
+                planted = !target.breakpoints(BreakpointType.SOFTWARE).isEmpty();
+            }
             connection.endOfInput();
             awaitEnd(thread);
             Wire.replies(connection.takeOutput());
@@ -116,7 +145,13 @@ final class SessionHarness {
                 throw new AssertionError(e);
             }
             assertMemory("memory after the session (" + end.get() + ")", shadow, debuggerView);
+            if (end.get() == DebugSession.End.DETACHED) {
+                COUNTS.detached++;
+            }
             if (end.get() != DebugSession.End.KILLED) {
+                if (planted) {
+                    COUNTS.endedWithBreakpointsPlanted++;
+                }
                 assertMemory("memory as the guest sees it after the session (" + end.get() + "): a breakpoint byte remains",
                         shadow, target.peek(MEMORY_BASE, MEMORY_SIZE));
             }
@@ -154,6 +189,7 @@ final class SessionHarness {
             if (data.length > 0 && !Arrays.equals(data, Arrays.copyOfRange(shadow, offset, offset + data.length))) {
                 throw new AssertionError("m shows what was not written: " + text + " -> " + reply);
             }
+            COUNTS.readsChecked += data.length > 0 ? 1 : 0;
             return;
         }
         if (!reply.equals("OK")) {
@@ -171,6 +207,7 @@ final class SessionHarness {
             throw new AssertionError("a write outside memory was answered OK: " + Wire.printable(step.payload()));
         }
         System.arraycopy(write.data(), 0, shadow, offset, write.data().length);
+        COUNTS.writesApplied++;
     }
 
     private static int shadowOffset(long address, int length) {
