@@ -106,6 +106,13 @@ public final class InMemoryConnection implements Connection {
         }
     }
 
+    /** Bytes sent that the session has not read yet. */
+    public int unread() {
+        synchronized (lock) {
+            return inbound.size() - inboundRead;
+        }
+    }
+
     /** Everything the stub wrote since the last call. */
     public byte[] takeOutput() {
         synchronized (lock) {
