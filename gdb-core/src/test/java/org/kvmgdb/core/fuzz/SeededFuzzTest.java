@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class SeededFuzzTest {
     static final long DEFAULT_SEED = 20261122;
     static final int DEFAULT_SESSION_ITERATIONS = 500;
-    static final int DEFAULT_DECODER_ITERATIONS = 6000;
+    static final int DEFAULT_DECODER_ITERATIONS = 4000;
 
     @Test
     void decoderKeepsItsInvariantsOnMutatedStreams() {
