@@ -21,10 +21,12 @@ import org.kvmgdb.core.testing.MemoryTarget;
 /**
  * Records what real gdb sends in a few sessions (the raw bytes: acks, packets, escapes, as they came
  * over TCP) against the fuzz harness's own target, and writes them as seed files for the fuzzers.
- * Not a test: run it by hand to refresh the seeds (needs /usr/bin/gdb), from gdb-core:
+ * Not a test: run it by hand to refresh the seeds (needs /usr/bin/gdb), from the repository root:
  * <pre>
- * mvn -q -o test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=org.kvmgdb.core.fuzz.CorpusCapture -Dexec.args=src/test/resources/org/kvmgdb/core/fuzz
+ * mvn -q -o -pl gdb-core -am test-compile
+ * java -cp "gdb-core/target/test-classes:gdb-core/target/classes:gdb-api/target/classes:gdb-api/target/test-classes:$(
+ *     find ~/.m2/repository -name jna-5.17.0.jar -o -name 'tinylog-*-2.7.0.jar' -o -name junit-jupiter-api-5.13.4.jar \
+ *     -o -name 'opentest4j-*.jar' | tr '\n' :)" org.kvmgdb.core.fuzz.CorpusCapture gdb-core/src/test/resources/org/kvmgdb/core/fuzz
  * </pre>
  */
 public final class CorpusCapture {
