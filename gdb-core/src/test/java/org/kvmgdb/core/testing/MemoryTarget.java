@@ -435,7 +435,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
                 ResumeRequest.RangeStep range = (ResumeRequest.RangeStep) action;
                 long next = address + instructionSize;
                 setPc(thread, next);
-                if (next < range.start() || next >= range.end()) {
+                if (!range.contains(next)) {
                     stepped = stepped == 0 ? thread : stepped;
                 }
             }
