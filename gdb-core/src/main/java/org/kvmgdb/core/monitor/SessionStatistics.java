@@ -8,6 +8,14 @@ import java.util.TreeMap;
  * them, and the time the target ran between a resume and its stop. Session thread only.
  */
 public final class SessionStatistics {
+    /**
+     * The most packet types counted apart. Names of {@code q}/{@code Q}/{@code v} packets come from
+     * the debugger, so without a limit a client inventing names would grow this map for ever; the
+     * rest are counted as {@link #OTHER}.
+     */
+    static final int MAX_TYPES = 64;
+    static final String OTHER = "(other)";
+
     /** Count and nanoseconds per packet type. */
     private final Map<String, long[]> packets = new TreeMap<>();
     private long resumes;
@@ -15,7 +23,11 @@ public final class SessionStatistics {
 
     /** One packet served: from its arrival to its reply (for a resume, until the target was started). */
     public void packet(byte[] payload, long nanos) {
-        long[] c = packets.computeIfAbsent(typeOf(payload), k -> new long[2]);
+        String type = typeOf(payload);
+        if (!packets.containsKey(type) && packets.size() >= MAX_TYPES - 1) {
+            type = OTHER;
+        }
+        long[] c = packets.computeIfAbsent(type, k -> new long[2]);
         c[0]++;
         c[1] += nanos;
     }

@@ -100,7 +100,8 @@ public final class Hex {
     /** A hex number that must fit a non-negative int (lengths, regnums, kinds). */
     public static int parseInt(CharSequence hex) throws MalformedPacketException {
         long value = parseUnsigned(hex);
-        if (value > Integer.MAX_VALUE) {
+        // Unsigned: sixteen digits from 8000000000000000 up are negative as a long.
+        if (Long.compareUnsigned(value, Integer.MAX_VALUE) > 0) {
             throw new MalformedPacketException("number out of range: " + hex);
         }
         return (int) value;

@@ -103,6 +103,9 @@ public final class ResumePackets {
                 thread = null; // ":-1" names every thread, like no thread at all
             }
         }
+        if (body.isEmpty()) {
+            throw new MalformedPacketException("vCont: thread " + item.substring(colon + 1) + " without an action");
+        }
         char op = body.charAt(0);
         String args = body.substring(1);
         switch (op) {

@@ -8,7 +8,9 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.kvmgdb.api.transport.Connection;
 import org.kvmgdb.core.protocol.BreakpointPackets;
 import org.kvmgdb.core.protocol.Command;
@@ -40,6 +42,16 @@ public final class DebugSession implements AutoCloseable {
     /** Linux errno for a message too long: the reply to a packet over {@link #PACKET_SIZE}. */
     static final int EMSGSIZE = 90;
 
+    /**
+     * The most events from gdb decoded ahead of the session thread. Past it the reader stops reading,
+     * so a client that sends faster than the stub answers meets TCP's flow control instead of growing
+     * the queue without bound.
+     */
+    static final int MAX_QUEUED_FROM_GDB = 256;
+
+    /** The most packets kept while the target runs (gdb sends none in all-stop); more are dropped. */
+    static final int MAX_DEFERRED = 64;
+
     /** How long an ending session waits for a running target to stop after an interrupt. */
     private static final long STOP_WAIT_SECONDS = 30;
 
@@ -59,6 +71,11 @@ public final class DebugSession implements AutoCloseable {
     private final DebugTarget target;
     private final SessionOptions options;
     private final BlockingQueue<SessionEvent> events = new LinkedBlockingQueue<>();
+    /** Events queued and events handled (replies flushed): equal when the session has nothing left to do. */
+    private final AtomicLong posted = new AtomicLong();
+    private final AtomicLong handled = new AtomicLong();
+    /** Room for events from gdb in the queue: taken by the reader, given back as the session handles them. */
+    private final Semaphore fromGdbRoom = new Semaphore(MAX_QUEUED_FROM_GDB);
     private final SessionState state;
     private final HandlerTable handlers = new HandlerTable();
     /** Packets that arrived while the target ran; gdb should not send any, but if it does they wait their turn. */
@@ -118,6 +135,8 @@ public final class DebugSession implements AutoCloseable {
             end = End.CLOSED;
         }
         finish(end);
+        // A reader waiting for room would never see the connection close: let it read on to the end.
+        fromGdbRoom.release(MAX_QUEUED_FROM_GDB);
         closeConnection();
         Logger.info("debugger session from {} ended: {}", connection.peer(), end);
         return end;
@@ -126,7 +145,26 @@ public final class DebugSession implements AutoCloseable {
     /** Ends the session from another thread; the target is detached as if the connection dropped. */
     @Override
     public void close() {
-        events.add(new SessionEvent.CloseRequested());
+        post(new SessionEvent.CloseRequested());
+    }
+
+    /**
+     * Whether every event queued so far (bytes decoded, stop reports, a close request) has been handled
+     * and its replies flushed. Tests use it to know a session has answered what it was sent without
+     * sleeping; it says nothing of bytes the reader has not decoded yet.
+     */
+    public boolean idle() {
+        return handled.get() == posted.get();
+    }
+
+    /** Events queued and not yet handled (for tests of the queue's bound). */
+    public long pending() {
+        return posted.get() - handled.get();
+    }
+
+    private void post(SessionEvent event) {
+        posted.incrementAndGet();
+        events.add(event);
     }
 
     private void read(InputStream in) {
@@ -137,7 +175,10 @@ public final class DebugSession implements AutoCloseable {
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 long garbage = decoder.garbageBytes();
-                decoder.feed(buffer, 0, n, e -> events.add(new SessionEvent.FromGdb(e)));
+                decoder.feed(buffer, 0, n, e -> {
+                    fromGdbRoom.acquireUninterruptibly();
+                    post(new SessionEvent.FromGdb(e));
+                });
                 if (decoder.garbageBytes() > garbage) {
                     Logger.debug("skipped {} bytes outside packets", decoder.garbageBytes() - garbage);
                 }
@@ -145,7 +186,7 @@ public final class DebugSession implements AutoCloseable {
         } catch (IOException e) {
             why = e.getMessage();
         }
-        events.add(new SessionEvent.ConnectionLost(why));
+        post(new SessionEvent.ConnectionLost(why));
     }
 
     private End serve() throws IOException, InterruptedException {
@@ -153,6 +194,10 @@ public final class DebugSession implements AutoCloseable {
             SessionEvent event = events.take();
             End end = handle(event);
             out.flush();
+            handled.incrementAndGet();
+            if (event instanceof SessionEvent.FromGdb) {
+                fromGdbRoom.release();
+            }
             if (end != null) {
                 return end;
             }
@@ -181,7 +226,12 @@ public final class DebugSession implements AutoCloseable {
             }
             ack(Framing.ACK);
             if (running) {
-                deferred.add(p.payload());
+                if (deferred.size() < MAX_DEFERRED) {
+                    deferred.add(p.payload());
+                } else {
+                    Logger.warn("packet while the target runs dropped, {} are waiting already: {}", MAX_DEFERRED,
+                            PacketLog.printable(p.payload()));
+                }
                 return null;
             }
             return packet(p.payload());
@@ -304,7 +354,7 @@ public final class DebugSession implements AutoCloseable {
         running = true;
         resumedAt = System.nanoTime();
         try {
-            target.resume(r.request(), stop -> events.add(new SessionEvent.Stopped(stop)));
+            target.resume(r.request(), stop -> post(new SessionEvent.Stopped(stop)));
         } catch (TargetException e) {
             running = false;
             send(Replies.error(e.errno()));

@@ -57,7 +57,8 @@ final class FeatureHandlers {
      * none) when this is the end. The data is binary, so it is escaped.
      */
     private static Outcome window(byte[] xml, XferRead c) {
-        if (c.offset() >= xml.length) {
+        // Unsigned: gdb's offsets are 64-bit, and one of 8000000000000000 or more is negative as a long.
+        if (Long.compareUnsigned(c.offset(), xml.length) >= 0) {
             return Outcome.reply("l");
         }
         int offset = (int) c.offset();

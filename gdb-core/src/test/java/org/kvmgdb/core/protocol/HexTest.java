@@ -36,4 +36,15 @@ class HexTest {
         assertThrows(MalformedPacketException.class, () -> Hex.parseUnsigned("12g"));
         assertThrows(MalformedPacketException.class, () -> Hex.parseInt("80000000"));
     }
+
+    /**
+     * Found by the fuzzer: {@code m1039,ffffffffffffffff} passed as length -1 (the long wrapped
+     * negative, so "over Integer.MAX_VALUE" missed it) and the session answered E05 from a
+     * NegativeArraySizeException.
+     */
+    @Test
+    void parseIntRejectsSixteenDigitNumbersThatWrapNegative() {
+        assertThrows(MalformedPacketException.class, () -> Hex.parseInt("ffffffffffffffff"));
+        assertThrows(MalformedPacketException.class, () -> Hex.parseInt("8000000000000000"));
+    }
 }

@@ -62,6 +62,13 @@ class PacketParserTest {
         assertFalse(malformed.reason().isEmpty());
     }
 
+    /** Found by the fuzzer: {@code vCont;:1} made the parser index an empty action (StringIndexOutOfBoundsException). */
+    @Test
+    void vContThreadWithoutActionIsMalformedNotAParserError() {
+        Command.Malformed malformed = assertInstanceOf(Command.Malformed.class, parse("vCont;:1"));
+        assertEquals("vCont: thread 1 without an action", malformed.reason());
+    }
+
     @Test
     void registerPackets() {
         assertEquals(new RegisterPackets.ReadRegisters(), parse("g"));

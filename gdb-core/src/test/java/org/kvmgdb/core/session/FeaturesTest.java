@@ -29,6 +29,19 @@ class FeaturesTest {
         }
     }
 
+    /**
+     * Found by the fuzzer: an offset of 2^63 or more is negative as a long, passed the "past the end"
+     * check and made the session answer E05 from an exception.
+     */
+    @Test
+    void qXferOffsetsPastTwoToTheSixtyThirdAreAfterTheEnd() throws Exception {
+        try (ServedTarget served = new ServedTarget(MemoryTarget.builder(TestDescriptions.small(), "pc").build());
+             RspClient gdb = served.connect()) {
+            assertEquals("l", gdb.request("qXfer:threads:read::ffffffffffffffff,1000"));
+            assertEquals("l", gdb.request("qXfer:features:read:target.xml:8000000000000000,1000"));
+        }
+    }
+
     @Test
     void breakpointStopReasonsFollowWhatGdbOffered() throws Exception {
         // gdb that offers neither: a breakpoint stop is a plain SIGTRAP.

@@ -23,7 +23,8 @@ import org.kvmgdb.core.target.TargetException;
  * in distribution's end-to-end tests) can be exercised without KVM.
  *
  * <p>N threads, each with a register file in {@code g} layout; one flat byte memory at
- * {@code [base, base + size)}; breakpoints that are remembered but plant nothing. A tiny execution
+ * {@code [base, base + size)}; breakpoints that are remembered but plant nothing, unless the builder
+ * asks for {@link Builder#plantsSoftwareBreakpoints planted} software breakpoints. A tiny execution
  * model makes resuming observable: an "instruction" only adds {@code instructionSize} to the pc
  * register (little-endian, named at construction). A step executes one instruction. A continue
  * executes instructions on a background thread, one per thread per round, until some thread's pc
@@ -50,6 +51,8 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     private final int exitStatus;
     private final Set<BreakpointType> supported;
     private final boolean rangeStepping;
+    /** The bytes a software breakpoint puts into memory as the guest sees it, or null when none are planted. */
+    private final byte[] breakpointInstruction;
 
     private final byte[][] registers;
     private final Map<BreakpointType, Map<Long, Integer>> breakpoints = new EnumMap<>(BreakpointType.class);
@@ -59,6 +62,8 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     private volatile boolean interruptRequested;
     private volatile boolean halt;
     private volatile RuntimeException interruptFailure;
+    /** A stop was decided and its listener has not returned yet. */
+    private boolean reporting;
     private int attachCount;
     private int detachCount;
     private final List<ResumeRequest> resumes = new ArrayList<>();
@@ -76,6 +81,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         this.exitStatus = b.exitStatus;
         this.supported = Collections.unmodifiableSet(EnumSet.copyOf(b.supported));
         this.rangeStepping = b.rangeStepping;
+        this.breakpointInstruction = b.breakpointInstruction;
         this.registers = new byte[threadCount][description.gPacketSize()];
         for (BreakpointType type : BreakpointType.values()) {
             breakpoints.put(type, new TreeMap<>());
@@ -103,6 +109,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         private int exitStatus;
         private EnumSet<BreakpointType> supported = EnumSet.of(BreakpointType.SOFTWARE, BreakpointType.HARDWARE);
         private boolean rangeStepping;
+        private byte[] breakpointInstruction;
 
         private Builder(TargetDescription description, String pcRegister) {
             this.description = description;
@@ -148,6 +155,17 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         /** Offer {@code vCont;r} (default: not offered). */
         public Builder rangeStepping() {
             this.rangeStepping = true;
+            return this;
+        }
+
+        /**
+         * Software breakpoints put {@code instruction} into memory as the guest sees it ({@link #peek}),
+         * as a real stub plants {@code int3}: the debugger's reads ({@code m}) still show the bytes under
+         * it, a write over one changes the byte it hides, and removing it or detaching restores them.
+         * Inserting one outside memory fails with EFAULT.
+         */
+        public Builder plantsSoftwareBreakpoints(byte... instruction) {
+            this.breakpointInstruction = instruction.clone();
             return this;
         }
 
@@ -229,10 +247,16 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     public synchronized void writeMemory(int thread, long address, byte[] data) throws TargetException {
         index(thread);
         long offset = address - memoryBase;
-        if (Long.compareUnsigned(address, memoryBase) < 0 || offset > memory.length - data.length) {
+        if (!inMemory(address, data.length)) {
             throw new TargetException(TargetException.EFAULT, "no memory at 0x" + Long.toHexString(address) + " for " + data.length + " bytes");
         }
         System.arraycopy(data, 0, memory, (int) offset, data.length);
+    }
+
+    private boolean inMemory(long address, int length) {
+        long offset = address - memoryBase;
+        return Long.compareUnsigned(address, memoryBase) >= 0 && Long.compareUnsigned(offset, memory.length) <= 0
+                && offset <= memory.length - length;
     }
 
     @Override
@@ -248,6 +272,9 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     @Override
     public synchronized void insertBreakpoint(BreakpointType type, long address, int kind) throws TargetException {
         checkSupported(type);
+        if (type == BreakpointType.SOFTWARE && breakpointInstruction != null && !inMemory(address, breakpointInstruction.length)) {
+            throw new TargetException(TargetException.EFAULT, "no memory at 0x" + Long.toHexString(address) + " for a breakpoint");
+        }
         breakpoints.get(type).put(address, kind);
     }
 
@@ -364,11 +391,18 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
                     mode = stop instanceof StopEvent.Signal ? Mode.STOPPED : Mode.EXITED;
                     currentStop = stop;
                     runner = null;
+                    reporting = listener != null;
                 }
             }
             if (stop != null) {
                 if (listener != null) {
-                    listener.stopped(stop);
+                    try {
+                        listener.stopped(stop);
+                    } finally {
+                        synchronized (this) {
+                            reporting = false;
+                        }
+                    }
                 }
                 return;
             }
@@ -401,7 +435,7 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
                 ResumeRequest.RangeStep range = (ResumeRequest.RangeStep) action;
                 long next = address + instructionSize;
                 setPc(thread, next);
-                if (next < range.start() || next >= range.end()) {
+                if (!range.contains(next)) {
                     stepped = stepped == 0 ? thread : stepped;
                 }
             }
@@ -446,10 +480,20 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
         return littleEndian(registers[thread - 1], description.offsetOf(r.regnum()), Math.min(8, r.byteSize()));
     }
 
-    /** Memory as the guest sees it, without going through the debugger. */
+    /** Memory as the guest sees it, without going through the debugger: with any planted breakpoint's bytes. */
     public synchronized byte[] peek(long address, int length) {
         byte[] out = new byte[length];
         System.arraycopy(memory, (int) (address - memoryBase), out, 0, length);
+        if (breakpointInstruction != null) {
+            for (long at : breakpoints.get(BreakpointType.SOFTWARE).keySet()) {
+                for (int i = 0; i < breakpointInstruction.length; i++) {
+                    long index = at + i - address;
+                    if (index >= 0 && index < length) {
+                        out[(int) index] = breakpointInstruction[i];
+                    }
+                }
+            }
+        }
         return out;
     }
 
@@ -486,6 +530,16 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
 
     public synchronized boolean stopped() {
         return mode == Mode.STOPPED;
+    }
+
+    /** Resumed by the debugger and not yet stopped, or stopped with the stop report still on its way to the session. */
+    public synchronized boolean stopReportPending() {
+        return mode == Mode.RUNNING || reporting;
+    }
+
+    /** Resumed by the debugger and not yet stopped. */
+    public synchronized boolean runningForDebugger() {
+        return mode == Mode.RUNNING;
     }
 
     private int index(int thread) throws TargetException {

@@ -35,6 +35,11 @@ public final class RspClient implements Closeable {
         out = socket.getOutputStream();
     }
 
+    /** The socket, for a test that streams packets itself (pipelined, say) after a scripted start. */
+    public Socket socket() {
+        return socket;
+    }
+
     /** Stop expecting and sending acks (after a successful {@code QStartNoAckMode}). */
     public void noAck(boolean noAck) {
         this.noAck = noAck;
