@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
@@ -49,8 +48,10 @@ import org.kvmgdb.api.transport.TransportProvider;
  * accepts any number of connections, one after another or at once; gdb reaches it with
  * {@code target remote }{@link Listener#gdbTarget()}. A single-connection one ({@code stdio}) has
  * exactly one connection, there from the start because gdb started the stub and owns both ends;
- * it declares so with {@link #singleConnection()}, and the tests that need a second connection or a
- * gdb that dials in are skipped for it, naming why.
+ * it declares so with {@link #singleConnection()}, and what a second connection must do follows
+ * from that declaration. gdb reaches it with {@code target remote | COMMAND}, which such a transport
+ * supplies through {@link #gdbTargetCommand(Listener)}. Nothing here is skipped for one kind or
+ * the other: a skip only ever means a tool (gdb) or the transport itself is missing on this machine.
  *
  * <p>The class-level {@link Timeout} is a hang guard only, nothing here measures speed: a stream
  * that deadlocks would otherwise stall the build. It runs each test in a separate thread because a
@@ -86,6 +87,16 @@ public abstract class TransportContract {
      */
     protected boolean singleConnection() {
         return false;
+    }
+
+    /**
+     * The gdb command that connects gdb to {@code listener}. A socket transport keeps the default,
+     * {@code target remote }{@link Listener#gdbTarget()}; a {@link #singleConnection()} one, whose
+     * stub gdb starts itself, returns {@code target remote | COMMAND} with a COMMAND that joins gdb's
+     * pipe to the streams {@code listener} was bound with.
+     */
+    protected String gdbTargetCommand(Listener listener) throws IOException {
+        return "target remote " + listener.gdbTarget();
     }
 
     /** The options the contract parses with. */
@@ -270,9 +281,16 @@ public abstract class TransportContract {
     // ---- connections and the listener -----------------------------------------------------
 
     @Test
-    void secondConnectionIsAcceptedWhileTheFirstIsOpen() throws IOException {
-        assumeFalse(singleConnection(), () -> provider().scheme() + " carries exactly one connection (see oneConnectionOnly)");
-        // The transport accepts it; refusing a second debugger is the core's job.
+    void aSecondConnectionMeetsTheDeclaredModel() throws Exception {
+        if (singleConnection()) {
+            aSecondAcceptWaitsUntilTheListenerCloses();
+        } else {
+            aSecondConnectionIsAcceptedWhileTheFirstIsOpen();
+        }
+    }
+
+    /** Socket transports: the transport accepts it; refusing a second debugger is the core's job. */
+    private void aSecondConnectionIsAcceptedWhileTheFirstIsOpen() throws IOException {
         Listener listener = bindFresh();
         ByteChannel first = client(listener);
         Connection firstConnection = accept(listener);
@@ -295,9 +313,8 @@ public abstract class TransportContract {
         assertArrayEquals(new byte[] {3}, readFully(first, 1));
     }
 
-    @Test
-    void oneConnectionOnly() throws Exception {
-        assumeTrue(singleConnection(), () -> provider().scheme() + " accepts several connections (see secondConnectionIsAcceptedWhileTheFirstIsOpen)");
+    /** Single-connection transports: no other debugger can ever arrive, so a second accept() waits. */
+    private void aSecondAcceptWaitsUntilTheListenerCloses() throws Exception {
         Listener listener = bindFresh();
         ByteChannel client = client(listener);
         Connection connection = accept(listener);
@@ -378,15 +395,13 @@ public abstract class TransportContract {
 
     @Test
     void realGdbConnectsToGdbTarget() throws Exception {
-        assumeFalse(singleConnection(), () -> "gdb starts a " + provider().scheme()
-                + " stub itself (target remote | COMMAND); the end-to-end tests run that with real gdb");
         Path gdb = Path.of("/usr/bin/gdb");
         assumeTrue(Files.isExecutable(gdb), "gdb not installed (/usr/bin/gdb missing): cannot check gdbTarget() with real gdb");
 
         Listener listener = bindFresh();
         Path log = track(new TempFile(Files.createTempFile("kvmgdb-gdb-", ".log"))).path();
-        Process process = new ProcessBuilder(gdb.toString(), "-nx", "-batch",
-                "-ex", "target remote " + listener.gdbTarget())
+        String targetCommand = gdbTargetCommand(listener);
+        Process process = new ProcessBuilder(gdb.toString(), "-nx", "-batch", "-ex", targetCommand)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .redirectInput(new File("/dev/null"))
@@ -400,11 +415,12 @@ public abstract class TransportContract {
                 throw new RuntimeException(e);
             }
         }, threads);
-        // Either gdb connects, or it gives up (wrong gdbTarget()) and exits first.
+        // Either gdb connects, or it gives up (wrong gdbTarget()) and exits first. A single-connection
+        // transport's one connection is there at once: gdb's bytes reaching it is what proves the command.
         CompletableFuture.anyOf(accepted, process.onExit()).join();
         if (!accepted.isDone()) {
             listener.close();
-            fail("gdb did not connect to '" + listener.gdbTarget() + "':\n" + Files.readString(log));
+            fail("gdb did not connect with '" + targetCommand + "':\n" + Files.readString(log));
         }
         Connection connection = accepted.join();
 
