@@ -524,18 +524,7 @@ class FaultInjectionTest {
 
     /** The line of faults.c whose comment says {@code LINE: marker}. */
     private static int line(String marker) {
-        Path source = Path.of("src/guests/faults.c");
-        try {
-            List<String> lines = Files.readAllLines(source);
-            for (int i = 0; i < lines.size(); i++) {
-                if (lines.get(i).contains("/* LINE: " + marker + " */")) {
-                    return i + 1;
-                }
-            }
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + source.toAbsolutePath() + ": " + e);
-        }
-        throw new AssertionError("no line marked '" + marker + "' in " + source);
+        return LaunchedGuest.sourceLine("faults.c", marker);
     }
 
     private static String checksum(LaunchedGuest guest) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -210,44 +209,18 @@ final class GdbBatch {
         private final List<String> commandLine;
         private final String script;
         private final Duration timeout;
-        private final StringBuilder output = new StringBuilder();
-        private final Thread reader;
+        private final ProcessOutput output;
 
         private Running(Process process, List<String> commandLine, String script, Duration timeout) {
             this.process = process;
             this.commandLine = commandLine;
             this.script = script;
             this.timeout = timeout;
-            this.reader = new Thread(this::collect, "gdb output " + process.pid());
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        private void collect() {
-            byte[] buffer = new byte[8192];
-            try (InputStream in = process.getInputStream()) {
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    synchronized (output) {
-                        output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
-                        output.notifyAll();
-                    }
-                }
-            } catch (IOException e) {
-                synchronized (output) {
-                    output.append("\n[reading gdb's output failed: ").append(e).append("]\n");
-                }
-            } finally {
-                synchronized (output) {
-                    output.notifyAll();
-                }
-            }
+            this.output = new ProcessOutput(process, "gdb");
         }
 
         String outputSoFar() {
-            synchronized (output) {
-                return output.toString();
-            }
+            return output.text();
         }
 
         /**
@@ -255,20 +228,7 @@ final class GdbBatch {
          * $vCont;c} with {@code set debug remote 1}); fails with the output if gdb ends first.
          */
         void awaitOutput(String regex) throws InterruptedException {
-            Pattern pattern = Pattern.compile(regex, Pattern.MULTILINE);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            synchronized (output) {
-                while (!pattern.matcher(output).find()) {
-                    if (!reader.isAlive()) {
-                        throw new AssertionError("gdb ended before printing /" + regex + "/:\n" + output);
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        throw new AssertionError("gdb did not print /" + regex + "/:\n" + output);
-                    }
-                    TimeUnit.NANOSECONDS.timedWait(output, left);
-                }
-            }
+            output.await(regex, timeout);
         }
 
         /** Waits until gdb has sent {@code vCont;c} or {@code c} (after {@link #continueAndLogResume()}). */
@@ -296,11 +256,11 @@ final class GdbBatch {
         Result await() throws InterruptedException {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                reader.join(TimeUnit.SECONDS.toMillis(10));
+                output.join(TimeUnit.SECONDS.toMillis(10));
                 throw new AssertionError("gdb did not finish within the hang guard of " + timeout + ":\n"
                         + String.join(" ", commandLine) + "\n" + script + "--- output\n" + outputSoFar());
             }
-            reader.join();
+            output.join();
             return new Result(process.exitValue(), outputSoFar(), commandLine, script);
         }
 

@@ -76,6 +76,25 @@ final class LaunchedGuest implements AutoCloseable {
         return elf;
     }
 
+    /**
+     * The line of {@code src/guests/SOURCE} whose comment says {@code LINE: marker}, so that a test
+     * names a place in a guest by its marker and not by a number that an edit of the source moves.
+     */
+    static int sourceLine(String source, String marker) {
+        Path path = Path.of("src/guests", source);
+        try {
+            List<String> lines = Files.readAllLines(path);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).contains("/* LINE: " + marker + " */")) {
+                    return i + 1;
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + path.toAbsolutePath() + ": " + e);
+        }
+        throw new AssertionError("no line marked '" + marker + "' in " + path);
+    }
+
     /** {@code kvmgdb run --gdb tcp:127.0.0.1:0 -S GUEST}: stopped before its first instruction, waiting for gdb. */
     static LaunchedGuest startWaiting(Path guest) throws IOException {
         return startWaiting(guest, new String[0]);

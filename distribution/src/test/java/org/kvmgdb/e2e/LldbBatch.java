@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,33 +73,14 @@ final class LldbBatch {
         List<String> line = commandLine();
         Process process = new ProcessBuilder(line).redirectErrorStream(true)
                 .redirectInput(new File("/dev/null")).start();
-        StringBuilder output = new StringBuilder();
-        Thread reader = new Thread(() -> {
-            byte[] buffer = new byte[8192];
-            try (InputStream in = process.getInputStream()) {
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    synchronized (output) {
-                        output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
-                    }
-                }
-            } catch (IOException e) {
-                synchronized (output) {
-                    output.append("\n[reading lldb's output failed: ").append(e).append("]\n");
-                }
-            }
-        }, "lldb output");
-        reader.setDaemon(true);
-        reader.start();
+        ProcessOutput output = new ProcessOutput(process, "lldb");
         if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
-            reader.join(TimeUnit.SECONDS.toMillis(10));
-            synchronized (output) {
-                throw new AssertionError("lldb did not finish within " + TIMEOUT + ":\n" + String.join(" ", line) + "\n" + output);
-            }
+            output.join(TimeUnit.SECONDS.toMillis(10));
+            throw new AssertionError("lldb did not finish within " + TIMEOUT + ":\n" + String.join(" ", line) + "\n" + output.text());
         }
-        reader.join();
-        return new Result(process.exitValue(), output.toString(), line);
+        output.join();
+        return new Result(process.exitValue(), output.text(), line);
     }
 
     /** What LLDB printed and its exit status. */

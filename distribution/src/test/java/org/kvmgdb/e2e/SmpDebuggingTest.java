@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,18 +159,7 @@ class SmpDebuggingTest {
 
     /** The line of smp.c whose comment says {@code LINE: marker}. */
     private static int line(String marker) {
-        Path source = Path.of("src/guests/smp.c");
-        try {
-            List<String> lines = Files.readAllLines(source);
-            for (int i = 0; i < lines.size(); i++) {
-                if (lines.get(i).contains("/* LINE: " + marker + " */")) {
-                    return i + 1;
-                }
-            }
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + source.toAbsolutePath() + ": " + e);
-        }
-        throw new AssertionError("no line marked '" + marker + "' in " + source);
+        return LaunchedGuest.sourceLine("smp.c", marker);
     }
 
     private static int count(String text, String regex) {

@@ -64,7 +64,7 @@ class LauncherEndToEndTest {
     void pluginsListsEveryArchitectureAndTransportWithItsJar() throws Exception {
         Product.Result r = Product.run(work, "plugins");
         assertEquals(0, r.status(), r.both());
-        Map<String, String> rows = rows(r.out());
+        Map<String, String> rows = Product.pluginRows(r.out());
         Path lib = Product.home().resolve("lib");
         assertJar(rows, "x86-64", lib, "gdb-arch-x86-");
         assertJar(rows, "aarch64", lib, "gdb-arch-aarch64-");
@@ -91,7 +91,7 @@ class LauncherEndToEndTest {
     @Test
     void deletingTheAarch64JarRemovesThatArchitectureAndNothingElse() throws Exception {
         Path copy = Product.copyTo(work.resolve("kvmgdb"));
-        Map<String, String> before = rows(Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins").out());
+        Map<String, String> before = Product.pluginRows(Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins").out());
         try (Stream<Path> jars = Files.list(copy.resolve("lib"))) {
             List<Path> aarch64 = jars.filter(j -> j.getFileName().toString().startsWith("gdb-arch-aarch64-"))
                     .collect(Collectors.toList());
@@ -102,7 +102,7 @@ class LauncherEndToEndTest {
         assertEquals(0, after.status(), after.both());
         Map<String, String> expected = new LinkedHashMap<>(before);
         assertTrue(expected.remove("aarch64") != null, "aarch64 was listed before: " + before);
-        assertEquals(expected, rows(after.out()));
+        assertEquals(expected, Product.pluginRows(after.out()));
     }
 
     @Test
@@ -131,7 +131,7 @@ class LauncherEndToEndTest {
 
         Product.Result picked = Product.run(script, work, Map.of(), "plugins", "-Dkvmgdb.arch=x86-64");
         assertEquals(0, picked.status(), picked.both());
-        assertTrue(rows(picked.out()).get("aarch64").contains("not picked (-Dkvmgdb.arch=x86-64)"), picked.out());
+        assertTrue(Product.pluginRows(picked.out()).get("aarch64").contains("not picked (-Dkvmgdb.arch=x86-64)"), picked.out());
     }
 
     @Test
@@ -220,7 +220,7 @@ class LauncherEndToEndTest {
         }
         Product.Result r = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins");
         assertEquals(0, r.status(), r.both());
-        assertTrue(rows(r.out()).containsKey("x86-64") && rows(r.out()).containsKey("aarch64"), r.both());
+        assertTrue(Product.pluginRows(r.out()).containsKey("x86-64") && Product.pluginRows(r.out()).containsKey("aarch64"), r.both());
         assertTrue(r.out().contains("Skipped (broken) providers:\n  com.example.MissingArch in " + broken), r.both());
         assertTrue(r.err().contains("WARN") && r.err().contains("com.example.MissingArch"), "logged: " + r.both());
     }
@@ -262,23 +262,5 @@ class LauncherEndToEndTest {
         String row = rows.get(key);
         assertTrue(row != null, key + " is not listed: " + rows.keySet());
         assertTrue(row.matches(".*\\Q" + lib.resolve(jarPrefix) + "\\E[^ ]*\\.jar$"), key + " does not name its jar: " + row);
-    }
-
-    /** The table rows of {@code kvmgdb plugins}' two tables, by their first column (titles and headers left out). */
-    private static Map<String, String> rows(String listing) {
-        Map<String, String> rows = new LinkedHashMap<>();
-        boolean inTable = false;
-        for (String line : listing.lines().collect(Collectors.toList())) {
-            if (line.equals("Architectures:") || line.equals("Transports:")) {
-                inTable = true;
-            } else if (!line.startsWith("  ")) {
-                inTable = false;
-            } else if (inTable && !line.startsWith("  (") && !line.startsWith("  ARCHITECTURE ")
-                    && !line.startsWith("  TRANSPORT ")) {
-                // Column widths depend on the longest entry: compare with single spaces.
-                rows.put(line.strip().split("\\s+")[0], line.strip().replaceAll("\\s+", " "));
-            }
-        }
-        return rows;
     }
 }

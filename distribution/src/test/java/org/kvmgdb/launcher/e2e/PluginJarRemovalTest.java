@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -35,7 +34,7 @@ class PluginJarRemovalTest {
         Path copy = copyWithout("gdb-arch-aarch64-");
         Product.Result plugins = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins");
         assertEquals(0, plugins.status(), plugins.both());
-        Map<String, String> rows = rows(plugins.out());
+        Map<String, String> rows = Product.pluginRows(plugins.out());
         assertEquals(List.of("x86-64", "stdio", "tcp", "unix"), List.copyOf(rows.keySet()), plugins.out());
         assertFalse(plugins.out().contains("aarch64"), plugins.out());
 
@@ -54,7 +53,7 @@ class PluginJarRemovalTest {
         Path copy = copyWithout("gdb-arch-x86-");
         Product.Result plugins = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "plugins");
         assertEquals(0, plugins.status(), plugins.both());
-        Map<String, String> rows = rows(plugins.out());
+        Map<String, String> rows = Product.pluginRows(plugins.out());
         assertEquals(List.of("aarch64", "stdio", "tcp", "unix"), List.copyOf(rows.keySet()), plugins.out());
         assertTrue(rows.get("aarch64").contains(" 183 EM_AARCH64 "), rows.get("aarch64"));
         assertTrue(rows.get("aarch64").contains(copy.resolve("lib").toString()), "listed from the copy's lib/: " + rows.get("aarch64"));
@@ -97,21 +96,5 @@ class PluginJarRemovalTest {
     private static void requireKvm() {
         Path kvm = Path.of("/dev/kvm");
         assumeTrue(Files.isReadable(kvm) && Files.isWritable(kvm), "/dev/kvm is missing or not readable and writable by this user");
-    }
-
-    /** The rows of {@code kvmgdb plugins}' two tables by their first column, as LauncherEndToEndTest reads them. */
-    private static Map<String, String> rows(String listing) {
-        Map<String, String> rows = new LinkedHashMap<>();
-        boolean inTable = false;
-        for (String line : listing.lines().collect(Collectors.toList())) {
-            if (line.equals("Architectures:") || line.equals("Transports:")) {
-                inTable = true;
-            } else if (!line.startsWith("  ")) {
-                inTable = false;
-            } else if (inTable && !line.startsWith("  (") && !line.startsWith("  ARCHITECTURE ") && !line.startsWith("  TRANSPORT ")) {
-                rows.put(line.strip().split("\\s+")[0], line.strip().replaceAll("\\s+", " "));
-            }
-        }
-        return rows;
     }
 }

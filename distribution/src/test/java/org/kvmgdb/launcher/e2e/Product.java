@@ -12,6 +12,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -86,5 +87,26 @@ final class Product {
             }
         });
         return target;
+    }
+
+    /**
+     * The table rows of {@code kvmgdb plugins}' two tables (Architectures, Transports), by their
+     * first column; titles, column headers and lines in parentheses are left out.
+     */
+    static Map<String, String> pluginRows(String listing) {
+        Map<String, String> rows = new LinkedHashMap<>();
+        boolean inTable = false;
+        for (String line : listing.lines().toList()) {
+            if (line.equals("Architectures:") || line.equals("Transports:")) {
+                inTable = true;
+            } else if (!line.startsWith("  ")) {
+                inTable = false;
+            } else if (inTable && !line.startsWith("  (") && !line.startsWith("  ARCHITECTURE ")
+                    && !line.startsWith("  TRANSPORT ")) {
+                // Column widths depend on the longest entry: compare with single spaces.
+                rows.put(line.strip().split("\\s+")[0], line.strip().replaceAll("\\s+", " "));
+            }
+        }
+        return rows;
     }
 }

@@ -1,9 +1,6 @@
 package org.kvmgdb.arch.aarch64;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,21 +34,6 @@ class Aarch64BootStateHeaderTest {
             ours.put("KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(regs.regs[" + n + "])", KvmCoreRegs.x(n));
         }
 
-        StringBuilder c = new StringBuilder("int printf(const char *, ...);\n#include <stddef.h>\n#include <linux/kvm.h>\n"
-                + "#include <asm/ptrace.h>\nint main(void) {\n");
-        int i = 0;
-        for (String expression : ours.keySet()) {
-            c.append("  printf(\"").append(i++).append(" %llx\\n\", (unsigned long long) (").append(expression).append("));\n");
-        }
-        c.append("  return 0;\n}\n");
-        List<String> lines = Arm64Headers.compileAndRun(dir, "boot", c).lines().toList();
-
-        List<String> names = new ArrayList<>(ours.keySet());
-        assertEquals(names.size(), lines.size());
-        for (String line : lines) {
-            String[] parts = line.split(" ");
-            String name = names.get(Integer.parseInt(parts[0]));
-            assertEquals(parts[1], Long.toHexString(ours.get(name)), name);
-        }
+        Arm64Headers.assertExpressionsEqual(dir, "boot", List.of("stddef.h", "linux/kvm.h", "asm/ptrace.h"), ours);
     }
 }

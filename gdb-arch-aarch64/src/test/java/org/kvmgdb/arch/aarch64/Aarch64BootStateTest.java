@@ -14,10 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.kvmgdb.api.arch.BootState;
 import org.kvmgdb.api.arch.BootState.BootParameters;
 import org.kvmgdb.api.arch.contract.KernelLikeVcpu;
-import org.kvmgdb.api.hypervisor.HypervisorException;
 import org.kvmgdb.api.hypervisor.PhysicalMemory;
-import org.kvmgdb.api.hypervisor.VcpuHandle;
-import org.kvmgdb.api.hypervisor.VmHandle;
 import org.kvmgdb.api.hypervisor.testing.TestMemory;
 
 /**
@@ -38,75 +35,16 @@ class Aarch64BootStateTest {
     private final BootState boot = new Aarch64ArchitectureProvider().bootState().orElseThrow();
 
     /** A vCPU of a recording kernel, inside a VM that answers KVM_ARM_PREFERRED_TARGET as arch/arm64/kvm/arm.c does. */
-    private static final class BootVcpu implements VcpuHandle {
-        final KernelLikeVcpu kernel;
-        final List<String> vmCalls = new ArrayList<>();
-        final PhysicalMemory memory;
-        private final VmHandle vm = new VmHandle() {
-            @Override
-            public int checkExtension(int capability) {
-                return 0;
+    private static RecordingVcpu bootVcpu(int index, PhysicalMemory memory) {
+        KernelLikeVcpu kernel = new KernelLikeVcpu(index).handle(Aarch64BootState.KVM_ARM_VCPU_INIT, b -> 0);
+        return new RecordingVcpu(kernel, memory).handleVmIoctl(Aarch64BootState.KVM_ARM_PREFERRED_TARGET, arg -> {
+            // kvm_vcpu_preferred_target(): memset(init, 0, sizeof(*init)); init->target = KVM_ARM_TARGET_GENERIC_V8.
+            for (int i = 0; i < Aarch64BootState.VCPU_INIT_SIZE; i++) {
+                arg.put(i, (byte) 0);
             }
-
-            @Override
-            public int ioctl(long request, ByteBuffer arg) {
-                vmCalls.add(Long.toHexString(request));
-                if (request != Aarch64BootState.KVM_ARM_PREFERRED_TARGET) {
-                    throw new HypervisorException("VM ioctl " + Long.toHexString(request), KernelLikeVcpu.ENOTTY);
-                }
-                // kvm_vcpu_preferred_target(): memset(init, 0, sizeof(*init)); init->target = KVM_ARM_TARGET_GENERIC_V8.
-                for (int i = 0; i < Aarch64BootState.VCPU_INIT_SIZE; i++) {
-                    arg.put(i, (byte) 0);
-                }
-                arg.putInt(0, KVM_ARM_TARGET_GENERIC_V8);
-                return 0;
-            }
-
-            @Override
-            public int systemIoctl(long request, ByteBuffer arg) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public PhysicalMemory memory() {
-                return memory;
-            }
-        };
-
-        BootVcpu(int index, PhysicalMemory memory) {
-            this.kernel = new KernelLikeVcpu(index).handle(Aarch64BootState.KVM_ARM_VCPU_INIT, b -> 0);
-            this.memory = memory;
-        }
-
-        @Override
-        public int index() {
-            return kernel.index();
-        }
-
-        @Override
-        public VmHandle vm() {
-            return vm;
-        }
-
-        @Override
-        public int ioctl(long request, ByteBuffer arg) {
-            return kernel.ioctl(request, arg);
-        }
-
-        @Override
-        public void getOneReg(long id, ByteBuffer value) {
-            kernel.getOneReg(id, value);
-        }
-
-        @Override
-        public void setOneReg(long id, ByteBuffer value) {
-            kernel.setOneReg(id, value);
-        }
-
-        @Override
-        public ByteBuffer kvmRun() {
-            return kernel.kvmRun();
-        }
+            arg.putInt(0, KVM_ARM_TARGET_GENERIC_V8);
+            return 0;
+        });
     }
 
     private static String hex(byte[] b) {
@@ -127,12 +65,12 @@ class Aarch64BootStateTest {
     void bootingVcpuOneOfTwoIsVcpuInitWithThePreferredTargetThenTheAbiRegisters() {
         TestMemory memory = TestMemory.sparse(Aarch64Platform.RAM_BASE, RAM);
         BootParameters p = new BootParameters(ENTRY, 2, RAM, RESERVED);
-        BootVcpu vcpu = new BootVcpu(1, memory);
+        RecordingVcpu vcpu = bootVcpu(1, memory);
 
         boot.prepareMemory(memory, p);
         boot.boot(vcpu, p);
 
-        assertEquals(List.of("8020aeaf"), vcpu.vmCalls, "one KVM_ARM_PREFERRED_TARGET on the VM fd");
+        assertEquals(List.of("8020aeaf"), vcpu.vmIoctls, "one KVM_ARM_PREFERRED_TARGET on the VM fd");
         List<KernelLikeVcpu.Call> calls = vcpu.kernel.calls();
         List<String> seen = new ArrayList<>();
         for (KernelLikeVcpu.Call c : calls) {
@@ -157,7 +95,7 @@ class Aarch64BootStateTest {
         BootParameters p = new BootParameters(ENTRY, 4, RAM, RESERVED);
         List<Long> stacks = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            BootVcpu vcpu = new BootVcpu(i, memory);
+            RecordingVcpu vcpu = bootVcpu(i, memory);
             boot.boot(vcpu, p);
             stacks.add(vcpu.kernel.oneRegLong(KvmCoreRegs.SP_EL1));
             assertEquals(i, vcpu.kernel.oneRegLong(KvmCoreRegs.x(0)));
@@ -170,7 +108,7 @@ class Aarch64BootStateTest {
     @Test
     void vcpuInitComesBeforeAnyRegisterWriteAsKvmRequires() {
         // An arm64 KVM refuses KVM_SET_ONE_REG on a vCPU that has not had KVM_ARM_VCPU_INIT (ENOEXEC).
-        BootVcpu vcpu = new BootVcpu(0, TestMemory.sparse(Aarch64Platform.RAM_BASE, RAM));
+        RecordingVcpu vcpu = bootVcpu(0, TestMemory.sparse(Aarch64Platform.RAM_BASE, RAM));
         boot.boot(vcpu, new BootParameters(ENTRY, 1, RAM, RESERVED));
         KernelLikeVcpu.Call first = vcpu.kernel.calls().get(0);
         assertEquals("ioctl", first.op());
@@ -202,9 +140,9 @@ class Aarch64BootStateTest {
                 () -> boot.prepareMemory(memory, new BootParameters(ENTRY, 4, ram, RESERVED)));
         assertEquals("4 vCPU stacks of 64 KiB do not fit in 0 MiB of RAM above the 64 KiB reserved", e.getMessage());
 
-        BootVcpu fourth = new BootVcpu(3, memory);
+        RecordingVcpu fourth = bootVcpu(3, memory);
         assertThrows(IllegalArgumentException.class, () -> boot.boot(fourth, new BootParameters(ENTRY, 4, ram, RESERVED)));
         assertEquals(List.of(), fourth.kernel.calls(), "nothing reached KVM");
-        assertEquals(List.of(), fourth.vmCalls);
+        assertEquals(List.of(), fourth.vmIoctls);
     }
 }

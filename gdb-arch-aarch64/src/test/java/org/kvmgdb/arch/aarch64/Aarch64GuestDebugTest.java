@@ -46,7 +46,7 @@ class Aarch64GuestDebugTest {
 
     @Test
     void breakpointsWatchpointsAndAStepEncodeExactly() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         Aarch64GuestDebug debug = new Aarch64GuestDebug();
         debug.apply(vcpu, new DebugControl(true, true, false, List.of(
                 new HardwareSlot(Kind.EXECUTE, 0x40080000L, 4),
@@ -74,14 +74,14 @@ class Aarch64GuestDebugTest {
 
     @Test
     void aStepAloneSetsOnlyEnableAndSinglestep() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         new Aarch64GuestDebug().apply(vcpu, new DebugControl(true, false, true, List.of()));
         assertArrayEquals(new Expected().control(0x3).b.array(), vcpu.guestDebugCalls().get(0));
     }
 
     @Test
     void offClearsEverything() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         Aarch64GuestDebug debug = new Aarch64GuestDebug();
         debug.apply(vcpu, new DebugControl(false, true, false, List.of(new HardwareSlot(Kind.EXECUTE, 0x1000, 4))));
         debug.apply(vcpu, DebugControl.OFF);
@@ -95,7 +95,7 @@ class Aarch64GuestDebugTest {
 
     @Test
     void slotCountsComeFromTheCapabilitiesAskedOnce() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(3, 2);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(3, 2);
         Aarch64GuestDebug debug = new Aarch64GuestDebug();
         List<HardwareSlot> threeBreakpoints = List.of(new HardwareSlot(Kind.EXECUTE, 0x1000, 4),
                 new HardwareSlot(Kind.EXECUTE, 0x2000, 4), new HardwareSlot(Kind.EXECUTE, 0x3000, 4));
@@ -127,7 +127,7 @@ class Aarch64GuestDebugTest {
 
     @Test
     void stepMasksDaifAndRestoresTheGuestsBits() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         vcpu.kernel.presetOneReg(KvmCoreRegs.PSTATE, 0x60000145L); // NZ, EL1h, A masked only
         DebugControl step = new DebugControl(true, true, true, List.of());
         GuestDebug.Unmask unmask = new Aarch64GuestDebug().maskInterruptsForStep(vcpu, step);
@@ -140,7 +140,7 @@ class Aarch64GuestDebugTest {
 
     @Test
     void aStepThatClearedMasksItselfKeepsThem() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         vcpu.kernel.presetOneReg(KvmCoreRegs.PSTATE, 0x5L);
         GuestDebug.Unmask unmask = new Aarch64GuestDebug().maskInterruptsForStep(vcpu, new DebugControl(true, false, true, List.of()));
         vcpu.kernel.presetOneReg(KvmCoreRegs.PSTATE, 0x345L); // msr daifclr, #2 was stepped: I now clear
@@ -150,7 +150,7 @@ class Aarch64GuestDebugTest {
 
     @Test
     void aGuestThatMasksEverythingIsLeftAlone() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         vcpu.kernel.presetOneReg(KvmCoreRegs.PSTATE, 0x3c5L);
         new Aarch64GuestDebug().maskInterruptsForStep(vcpu, new DebugControl(true, false, true, List.of())).restore(vcpu);
         assertTrue(vcpu.oneRegWrites().isEmpty());
@@ -158,7 +158,7 @@ class Aarch64GuestDebugTest {
 
     @Test
     void brkPatchesAskTheVmToSyncTheInstructionCache() {
-        DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+        RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
         BrkBreakpoint.INSTANCE.codePatched(vcpu.vm(), 0x40081000L, 1);
         assertEquals(1, vcpu.instructionCacheSyncs.size());
         assertArrayEquals(new long[] {0x40081000L, 1}, vcpu.instructionCacheSyncs.get(0));

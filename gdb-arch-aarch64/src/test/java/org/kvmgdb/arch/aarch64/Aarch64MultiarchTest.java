@@ -228,12 +228,7 @@ class Aarch64MultiarchTest {
     /** gdb steps over the breakpoint it stopped at (out, step, in) and runs on to the next one. */
     @Test
     void multiarchContinueFromABreakpointRunsToTheNext() throws Exception {
-        String out = guest.gdb(String.format("break *0x%x", BP), String.format("break *0x%x", AFTER_STORE), "continue", "continue",
-                "p/x $pc", "detach");
-
-        assertTrue(out.contains(String.format("Breakpoint 1, 0x%016x in ?? ()", BP)), out);
-        assertTrue(out.contains(String.format("Breakpoint 2, 0x%016x in ?? ()", AFTER_STORE)), out);
-        assertTrue(out.contains("$1 = 0x" + Long.toHexString(AFTER_STORE)), out);
+        continueFromBpToAfterStore("break");
         assertEquals(STORED, guest.vm.memory().readLong(SimulatedArm64Guest.translate(WATCHED_VA)), "the store between them ran");
     }
 
@@ -257,8 +252,16 @@ class Aarch64MultiarchTest {
 
     @Test
     void multiarchContinueFromAHardwareBreakpointRunsToTheNext() throws Exception {
-        String out = guest.gdb(String.format("hbreak *0x%x", BP), String.format("hbreak *0x%x", AFTER_STORE), "continue", "continue",
-                "p/x $pc", "detach");
+        continueFromBpToAfterStore("hbreak");
+    }
+
+    /**
+     * gdb puts {@code breakCommand} (break or hbreak) at BP and at AFTER_STORE, continues to the
+     * first and from it to the second, where $pc must be.
+     */
+    private void continueFromBpToAfterStore(String breakCommand) throws Exception {
+        String out = guest.gdb(String.format("%s *0x%x", breakCommand, BP), String.format("%s *0x%x", breakCommand, AFTER_STORE),
+                "continue", "continue", "p/x $pc", "detach");
 
         assertTrue(out.contains(String.format("Breakpoint 1, 0x%016x in ?? ()", BP)), out);
         assertTrue(out.contains(String.format("Breakpoint 2, 0x%016x in ?? ()", AFTER_STORE)), out);

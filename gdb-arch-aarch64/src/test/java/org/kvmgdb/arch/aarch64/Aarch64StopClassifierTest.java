@@ -25,7 +25,7 @@ class Aarch64StopClassifierTest {
 
     private final Aarch64GuestDebug guestDebug = new Aarch64GuestDebug();
     private final Aarch64StopClassifier classifier = new Aarch64StopClassifier(guestDebug);
-    private final DebugTestVcpu vcpu = new DebugTestVcpu(6, 4);
+    private final RecordingVcpu vcpu = RecordingVcpu.withDebugRegisters(6, 4);
 
     private Optional<DebugStop> exit(int exitReason, int hsr, long far) {
         ByteBuffer run = vcpu.kvmRun();

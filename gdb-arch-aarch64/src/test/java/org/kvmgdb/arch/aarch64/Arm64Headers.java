@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +45,34 @@ final class Arm64Headers {
         String gccInclude = run(dir, GCC.toString(), "-print-file-name=include").trim();
         run(dir, GCC.toString(), "-nostdinc", "-I" + ARM64_INCLUDE, "-isystem", gccInclude, "-o", name, source.toString());
         return run(dir, dir.resolve(name).toString());
+    }
+
+    /**
+     * Compiles and runs (as {@link #compileAndRun}) a program that {@code #include}s {@code headers}
+     * and prints each C expression that is a key of {@code ours}, and asserts each printed value is
+     * the value {@code ours} gives it, naming the expression when one differs.
+     */
+    static void assertExpressionsEqual(Path dir, String name, List<String> headers, Map<String, Long> ours)
+            throws IOException, InterruptedException {
+        StringBuilder c = new StringBuilder("int printf(const char *, ...);\n");
+        for (String header : headers) {
+            c.append("#include <").append(header).append(">\n");
+        }
+        c.append("int main(void) {\n");
+        int i = 0;
+        for (String expression : ours.keySet()) {
+            c.append("  printf(\"").append(i++).append(" %llx\\n\", (unsigned long long) (").append(expression).append("));\n");
+        }
+        c.append("  return 0;\n}\n");
+        List<String> lines = compileAndRun(dir, name, c).lines().toList();
+
+        List<String> names = new ArrayList<>(ours.keySet());
+        assertEquals(names.size(), lines.size());
+        for (String line : lines) {
+            String[] parts = line.split(" ");
+            String expression = names.get(Integer.parseInt(parts[0]));
+            assertEquals(parts[1], Long.toHexString(ours.get(expression)), expression);
+        }
     }
 
     private static String run(Path dir, String... command) throws IOException, InterruptedException {

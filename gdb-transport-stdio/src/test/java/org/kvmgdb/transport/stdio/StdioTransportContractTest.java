@@ -139,112 +139,97 @@ class StdioTransportContractTest extends TransportContract {
     }
 
     /** A stream opened when first read, written or closed; {@code release} stands in for it when it is closed unused. */
-    private static final class OpenOnFirstUse {
-        static final class Input extends InputStream {
-            private final Opener<InputStream> open;
-            private final Opener<AutoCloseable> release;
-            private InputStream stream;
-            private AutoCloseable unused;
+    private static final class OpenOnFirstUse<T extends AutoCloseable> {
+        private final Opener<T> open;
+        private final Opener<AutoCloseable> release;
+        private T stream;
+        private AutoCloseable unused;
 
-            Input(Opener<InputStream> open, Opener<AutoCloseable> release) {
-                this.open = open;
-                this.release = release;
-            }
-
-            private synchronized InputStream stream() throws IOException {
-                if (stream == null) {
-                    if (unused != null) {
-                        throw new IOException("closed");
-                    }
-                    stream = open.open();
-                }
-                return stream;
-            }
-
-            @Override
-            public int read() throws IOException {
-                return stream().read();
-            }
-
-            @Override
-            public int read(byte[] bytes, int offset, int length) throws IOException {
-                return stream().read(bytes, offset, length);
-            }
-
-            @Override
-            public int available() throws IOException {
-                return stream().available();
-            }
-
-            @Override
-            public void close() throws IOException {
-                AutoCloseable toClose;
-                synchronized (this) {
-                    if (stream == null && unused == null) {
-                        unused = release.open();
-                    }
-                    toClose = stream != null ? stream : unused;
-                }
-                closeQuietlyAs(toClose);
-            }
+        private OpenOnFirstUse(Opener<T> open, Opener<AutoCloseable> release) {
+            this.open = open;
+            this.release = release;
         }
 
-        static final class Output extends OutputStream {
-            private final Opener<OutputStream> open;
-            private final Opener<AutoCloseable> release;
-            private OutputStream stream;
-            private AutoCloseable unused;
-
-            Output(Opener<OutputStream> open, Opener<AutoCloseable> release) {
-                this.open = open;
-                this.release = release;
-            }
-
-            private synchronized OutputStream stream() throws IOException {
-                if (stream == null) {
-                    if (unused != null) {
-                        throw new IOException("closed");
-                    }
-                    stream = open.open();
+        private synchronized T stream() throws IOException {
+            if (stream == null) {
+                if (unused != null) {
+                    throw new IOException("closed");
                 }
-                return stream;
+                stream = open.open();
             }
-
-            @Override
-            public void write(int b) throws IOException {
-                stream().write(b);
-            }
-
-            @Override
-            public void write(byte[] bytes, int offset, int length) throws IOException {
-                stream().write(bytes, offset, length);
-            }
-
-            @Override
-            public void flush() throws IOException {
-                stream().flush();
-            }
-
-            @Override
-            public void close() throws IOException {
-                AutoCloseable toClose;
-                synchronized (this) {
-                    if (stream == null && unused == null) {
-                        unused = release.open();
-                    }
-                    toClose = stream != null ? stream : unused;
-                }
-                closeQuietlyAs(toClose);
-            }
+            return stream;
         }
 
-        private static void closeQuietlyAs(AutoCloseable closeable) throws IOException {
+        private void close() throws IOException {
+            AutoCloseable toClose;
+            synchronized (this) {
+                if (stream == null && unused == null) {
+                    unused = release.open();
+                }
+                toClose = stream != null ? stream : unused;
+            }
             try {
-                closeable.close();
+                toClose.close();
             } catch (IOException | RuntimeException e) {
                 throw e;
             } catch (Exception e) {
                 throw new IOException(e);
+            }
+        }
+
+        static final class Input extends InputStream {
+            private final OpenOnFirstUse<InputStream> use;
+
+            Input(Opener<InputStream> open, Opener<AutoCloseable> release) {
+                this.use = new OpenOnFirstUse<>(open, release);
+            }
+
+            @Override
+            public int read() throws IOException {
+                return use.stream().read();
+            }
+
+            @Override
+            public int read(byte[] bytes, int offset, int length) throws IOException {
+                return use.stream().read(bytes, offset, length);
+            }
+
+            @Override
+            public int available() throws IOException {
+                return use.stream().available();
+            }
+
+            @Override
+            public void close() throws IOException {
+                use.close();
+            }
+        }
+
+        static final class Output extends OutputStream {
+            private final OpenOnFirstUse<OutputStream> use;
+
+            Output(Opener<OutputStream> open, Opener<AutoCloseable> release) {
+                this.use = new OpenOnFirstUse<>(open, release);
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                use.stream().write(b);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                use.stream().write(bytes, offset, length);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                use.stream().flush();
+            }
+
+            @Override
+            public void close() throws IOException {
+                use.close();
             }
         }
     }
