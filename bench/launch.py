@@ -13,13 +13,17 @@ import gdb
 
 def listening(port):
     wanted = ":%04X" % port
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            # local_address is "0100007F:PORT" in hex; st 0A is TCP_LISTEN (include/net/tcp_states.h)
-            if fields[1].endswith(wanted) and fields[3] == "0A":
-                return True
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):  # Java listens on an IPv6 socket even for 127.0.0.1
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    # local_address is "ADDRESS:PORT" in hex; st 0A is TCP_LISTEN (include/net/tcp_states.h)
+                    if fields[1].endswith(wanted) and fields[3] == "0A":
+                        return True
+        except OSError:
+            pass
     return False
 
 
