@@ -17,6 +17,7 @@
 # (qemu-system-x86_64 -accel tcg -S -nographic -no-reboot; -gdb tcp:127.0.0.1:PORT is -s on a free
 # port) through its PVH note and the shim in pvh.S. The same gdb runs bench/figure.py against each;
 # the time is taken inside gdb around the command, so connecting is not counted.
+# BENCH_FIGURES="stepi bp ..." takes only those figures (the others show as failed).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,8 @@ case "${1:-}" in
 esac
 
 log() { echo "bench: $*" >&2; }
+figures=${BENCH_FIGURES:-stepi next mem bp launch internal idle}
+wanted() { case " $figures " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # --- what it needs -----------------------------------------------------------------------------
 missing=
@@ -109,7 +112,7 @@ record() { # $1: stub, $2: figure, $3: gdb's output file
         echo "$value" >>"$tmp/$1.$2"
         log "$1 $2: $value"
     else
-        log "$1 $2: no figure: $(grep -m 1 FIGURE_ERROR "$3" || tail -n 3 "$3" | tr '\n' ' ')"
+        log "$1 $2: no figure: $(grep -m 1 FIGURE_ERROR "$3" || tail -n 3 "$3" | tr '\n' ' ')" 2>&1 | tee -a "$tmp/notes" >&2
     fi
 }
 
@@ -118,6 +121,7 @@ gdb_figure() { # $1: kvmgdb|qemu, $2: stepi|next|mem|bp
     BENCH_TARGET=127.0.0.1:$port BENCH_FIGURE=$2 BENCH_DUMP="$tmp/dump.bin" \
         timeout 900 gdb -nx -q -batch -x bench/figure.py "$guest" >"$tmp/gdb.out" 2>&1 </dev/null
     stop_stub
+    grep '^NOTE' "$tmp/gdb.out" | sed "s/^NOTE /bench: $1 /" | tee -a "$tmp/notes" >&2
     record "$1" "$2" "$tmp/gdb.out"
 }
 
@@ -145,15 +149,18 @@ idle_figure() { # $1: kvmgdb|qemu
         t0=$(date +%s%N) c0=$(cpu_ticks "$pid")
         sleep 10
         t1=$(date +%s%N) c1=$(cpu_ticks "$pid")
+        # its own file: gdb still writes to idle.out at its own offset
         echo "FIGURE idle $(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v ns="$((t1 - t0))" \
-            'BEGIN {printf "%.4f", c / hz / (ns / 1e9)}')" >>"$tmp/idle.out"
+            'BEGIN {printf "%.4f", c / hz / (ns / 1e9)}')" >"$tmp/idle.figure"
+    else
+        echo "FIGURE_ERROR idle gdb did not reach idle_halt (waited $((waited / 10)) s); gdb said: $(tail -n 3 "$tmp/idle.out" | tr '\n' ' ')" >"$tmp/idle.figure"
     fi
     kill "$pid" 2>/dev/null # gdb sees the connection go and ends
     stop_stub
     sleep 0.5
     kill "$gdb_pid" 2>/dev/null
     wait "$gdb_pid" 2>/dev/null
-    record "$1" idle "$tmp/idle.out"
+    record "$1" idle "$tmp/idle.figure"
 }
 
 internal_figure() {
@@ -172,14 +179,18 @@ load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 log "$mode run, $reps repetitions; guest $guest"
 for r in $(seq "$reps"); do
     for figure in stepi next mem bp; do
+        wanted "$figure" || continue
         gdb_figure kvmgdb "$figure"
         if [ "$figure" != next ] || [ "$r" -le "$qemu_next_reps" ]; then gdb_figure qemu "$figure"; fi
     done
-    launch_figure kvmgdb
-    launch_figure qemu
-    internal_figure
+    if wanted launch; then
+        launch_figure kvmgdb
+        launch_figure qemu
+    fi
+    if wanted internal; then internal_figure; fi
 done
 for r in $(seq "$idle_reps"); do
+    wanted idle || break
     idle_figure kvmgdb
     idle_figure qemu
 done
@@ -251,6 +262,12 @@ r_idle=$(awk -v v="$k_idle" 'BEGIN { if (v == "-") print "n/a"; else printf "%.4
     echo "| launch | start to listening, ms | $(cell "$tmp/kvmgdb.launch") | QEMU TCG | $(cell "$tmp/qemu.launch") | $r_launch | ≤ 2 | $(met "$r_launch" "<=" 2) |"
     echo "| internal | single steps/s | $(cell "$tmp/kvmgdb.internal") (stepped watchpoint) | C \`KVM_RUN\` loop | $(cell "$tmp/c.internal") | $r_internal | ≥ 0.8 | $(met "$r_internal" ">=" 0.8) |"
     echo "| idle_cpu | fraction of one core over 10 s | $(cell "$tmp/kvmgdb.idle") | QEMU TCG (for scale) | $(cell "$tmp/qemu.idle") | $r_idle | ≤ 0.01 | $(met "$r_idle" "<=" 0.01) |"
+    if [ -s "$tmp/notes" ]; then
+        echo
+        echo "What did not go as planned in this run:"
+        echo
+        sed 's/^bench: /- /' "$tmp/notes"
+    fi
     echo
     echo "RATIOS stepi=$r_stepi next=$r_next mem=$r_mem bp=$r_bp launch=$r_launch internal=$r_internal idle_cpu=$r_idle"
 } >"$tmp/results.md"
