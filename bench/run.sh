@@ -17,7 +17,8 @@
 # (qemu-system-x86_64 -accel tcg -S -nographic -no-reboot; -gdb tcp:127.0.0.1:PORT is -s on a free
 # port) through its PVH note and the shim in pvh.S. The same gdb runs bench/figure.py against each;
 # the time is taken inside gdb around the command, so connecting is not counted.
-# BENCH_FIGURES="stepi bp ..." takes only those figures (the others show as failed).
+# BENCH_FIGURES="stepi bp ..." takes only those figures (the others show as failed) and writes
+# bench/target/RESULTS.md instead.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -136,6 +137,7 @@ launch_figure() { # $1: kvmgdb|qemu
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 idle_figure() { # $1: kvmgdb|qemu
     start_stub "$1" || return 0
+    rm -f "$tmp/idle.out" # not the last run's IDLE_READY, before this gdb's shell has truncated it
     BENCH_TARGET=127.0.0.1:$port BENCH_FIGURE=idle timeout 900 gdb -nx -q -batch -x bench/figure.py "$guest" \
         >"$tmp/idle.out" 2>&1 </dev/null &
     gdb_pid=$!
@@ -271,5 +273,6 @@ r_idle=$(awk -v v="$k_idle" 'BEGIN { if (v == "-") print "n/a"; else printf "%.4
     echo
     echo "RATIOS stepi=$r_stepi next=$r_next mem=$r_mem bp=$r_bp launch=$r_launch internal=$r_internal idle_cpu=$r_idle"
 } >"$tmp/results.md"
-cp "$tmp/results.md" bench/RESULTS.md
+# Only a run of every figure is bench/RESULTS.md; one of BENCH_FIGURES goes beside it, in bench/target.
+if [ -n "${BENCH_FIGURES:-}" ]; then cp "$tmp/results.md" "$work/RESULTS.md"; else cp "$tmp/results.md" bench/RESULTS.md; fi
 cat "$tmp/results.md"
