@@ -26,7 +26,7 @@ import org.kvmgdb.core.target.StopEvent;
  *     classification, all-stop bookkeeping, the listener), what a gdb {@code stepi} costs the stub
  *     without the packets.</li>
  * </ol>
- * Prints the median of several runs. Not a test: run it by hand with {@code benchmarks/single-step.sh}.
+ * Prints the median of several runs. Not a test: run it by hand with {@code bench/single-step.sh}.
  */
 public final class SingleStepBenchmark {
     /** KVM_EXIT_DEBUG, include/uapi/linux/kvm.h; kvm_run.exit_reason is the __u32 at offset 8. */

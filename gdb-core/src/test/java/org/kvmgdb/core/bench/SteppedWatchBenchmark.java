@@ -19,17 +19,17 @@ import org.kvmgdb.core.target.StopEvent;
  * (which the loop never writes) makes every instruction a {@code KVM_RUN} single step and a compare
  * in the vCPU thread, with no packet and no hand-off between them. The rate is counted by the guest
  * itself: {@code spin_count} increments over a timed continue, times the instructions one loop
- * iteration takes (counted first with gdb-style steps). Prints the median of several runs. Not a
- * test: run it with {@code benchmarks/stepped-watch.sh}.
+ * iteration takes (counted first with gdb-style steps). Prints the median of several runs, and a line
+ * {@code RESULT stepped_watch_steps_per_s=N} for bench/run.sh's "internal" figure. Not a test: run it
+ * with {@code bench/stepped-watch.sh [MILLIS [RUNS]]}.
  */
 public final class SteppedWatchBenchmark {
-    private static final int RUNS = 5;
-
     private SteppedWatchBenchmark() {
     }
 
     public static void main(String[] args) throws Exception {
         long millis = args.length > 0 ? Long.parseLong(args[0]) : 2000;
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         System.setProperty("kvmgdb.watchpoints", "single-step"); // the fallback, even on a host whose debug registers fire
         try (Kvm kvm = Kvm.open(); Vm vm = TestGuest.boot(kvm, 1, OutputStream.nullOutputStream(), TestGuest.MODE_SPIN)) {
             KvmTarget target = new KvmTarget(vm, TestGuest.x86());
@@ -37,8 +37,8 @@ public final class SteppedWatchBenchmark {
             long spinCount = TestGuest.address("spin_count");
             int perIteration = instructionsPerIteration(target, spinCount);
             target.insertBreakpoint(BreakpointType.WRITE_WATCHPOINT, TestGuest.address("global_counter"), 4);
-            double[] rates = new double[RUNS];
-            for (int r = -1; r < RUNS; r++) { // run -1 warms the JIT up
+            double[] rates = new double[runs];
+            for (int r = -1; r < runs; r++) { // run -1 warms the JIT up
                 long before = read64(target, spinCount);
                 CompletableFuture<StopEvent> stop = new CompletableFuture<>();
                 long start = System.nanoTime();
@@ -57,8 +57,10 @@ public final class SteppedWatchBenchmark {
             }
             double[] sorted = rates.clone();
             Arrays.sort(sorted);
+            double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
             System.out.printf("stepped watchpoint (continue, %d instructions per loop iteration): median %,.0f steps/s over %d runs"
-                    + " of %d ms (min %,.0f, max %,.0f)%n", perIteration, sorted[RUNS / 2], RUNS, millis, sorted[0], sorted[RUNS - 1]);
+                    + " of %d ms (min %,.0f, max %,.0f)%n", perIteration, median, runs, millis, sorted[0], sorted[runs - 1]);
+            System.out.printf("RESULT stepped_watch_steps_per_s=%.0f%n", median);
             target.kill();
         }
     }

@@ -3,7 +3,7 @@
 # distribution/src/guests/smp.c (`do total += i++; while (i < n);`, 8 instructions per iteration),
 # with `set range-stepping on` (one vCont;r: the stub steps the loop itself) and off (one vCont;s
 # round trip per instruction). Prints medians of RUNS runs. Needs the assembled distribution
-# (mvn -q -DskipTests package), gdb and /dev/kvm. Usage: benchmarks/range-step.sh [RUNS] [ITERATIONS]
+# (mvn -q -DskipTests package), gdb and /dev/kvm. Usage: bench/range-step.sh [RUNS] [ITERATIONS]
 set -eu
 cd "$(dirname "$0")/.."
 runs=${1:-5}
