@@ -16,6 +16,17 @@ public interface StopClassifier {
     Optional<DebugStop> classify(VcpuHandle vcpu, int exitReason, ByteBuffer kvmRun);
 
     /**
+     * Whether this exit is a completed single step and nothing else: what {@link #classify} reports
+     * as {@link DebugStop.Kind#SINGLE_STEP}. The core asks this after every step of a stepped
+     * watchpoint, so an architecture should answer it from {@code kvm_run} alone, without
+     * allocating; the default asks {@link #classify}.
+     */
+    default boolean singleStepped(VcpuHandle vcpu, int exitReason, ByteBuffer kvmRun) {
+        Optional<DebugStop> stop = classify(vcpu, exitReason, kvmRun);
+        return stop.isPresent() && stop.get().kind() == DebugStop.Kind.SINGLE_STEP;
+    }
+
+    /**
      * Gives a trap the guest raised itself (its own breakpoint instruction, a debug exception that is
      * not ours) back to the guest, as if no debugger were attached.
      */

@@ -71,6 +71,25 @@ public final class X86StopClassifier implements StopClassifier {
         return Optional.empty();
     }
 
+    /** {@link #classifyDebugExit}'s SINGLE_STEP case, read from {@code kvm_run.debug.arch} without allocating. */
+    @Override
+    public boolean singleStepped(VcpuHandle vcpu, int exitReason, ByteBuffer kvmRun) {
+        if (exitReason != KvmRun.KVM_EXIT_DEBUG || KvmRun.debugException(kvmRun) != DB_VECTOR) {
+            return false;
+        }
+        long dr6 = KvmRun.debugDr6(kvmRun);
+        if ((dr6 & DebugRegisters.DR6_BS) == 0) {
+            return false;
+        }
+        long dr7 = KvmRun.debugDr7(kvmRun);
+        for (int n = 0; n < DebugRegisters.SLOTS; n++) {
+            if (hit(dr6, n) && DebugRegisters.enabled(dr7, n) && DebugRegisters.rw(dr7, n) != DebugRegisters.RW_EXECUTE) {
+                return false; // a data match reported with the step: the watchpoint wins
+            }
+        }
+        return true;
+    }
+
     static Optional<DebugStop> classifyDebugExit(ByteBuffer run) {
         int vector = KvmRun.debugException(run);
         long pc = KvmRun.debugPc(run);

@@ -126,6 +126,35 @@ class X86StopClassifierTest {
         assertTrue(vcpu.calls().isEmpty());
     }
 
+    /** The stepped watchpoint's per-step question answers what classify would, for every shape, without touching the vCPU. */
+    @Test
+    void singleSteppedIsExactlyAClassifiedSingleStep() {
+        long dataSlot1 = 0x600 | DebugRegisters.globalEnable(1) | (0b1101L << 20);
+        long rwSlot3 = 0x600 | DebugRegisters.globalEnable(3) | (0b1111L << 28);
+        long executeSlot0 = 0x600 | DebugRegisters.globalEnable(0);
+        List<String> steps = List.of(Recorded.RUN_SINGLE_STEP, debugExit(1, 0x200000, 0xFFFF4FF1L, executeSlot0));
+        List<String> others = List.of(Recorded.RUN_HW_BREAKPOINT, Recorded.RUN_MOVQ_EMULATION_FAILURE,
+                debugExit(3, 0x100015, 0, 0), debugExit(1, 0x100015, 0xFFFF0FF2L, dataSlot1),
+                debugExit(1, 0x10000d, 0xFFFF4FF8L, rwSlot3), debugExit(1, 0x200000, 0xFFFF0FF0L, 0x600),
+                debugExit(6, 0x200000, 0, 0));
+        for (String shape : steps) {
+            FakeVcpu vcpu = new FakeVcpu();
+            ByteBuffer run = Hex.buffer(shape, 4096);
+            assertTrue(classifier.singleStepped(vcpu, KvmRun.exitReason(run), run), shape);
+            assertTrue(vcpu.calls().isEmpty(), "kvm_run alone decides: " + shape);
+            assertEquals(Kind.SINGLE_STEP, classify(vcpu, shape).orElseThrow().kind());
+        }
+        for (String shape : others) {
+            FakeVcpu vcpu = new FakeVcpu();
+            ByteBuffer run = Hex.buffer(shape, 4096);
+            assertEquals(false, classifier.singleStepped(vcpu, KvmRun.exitReason(run), run), shape);
+            assertTrue(vcpu.calls().isEmpty(), "kvm_run alone decides: " + shape);
+            assertTrue(classify(vcpuAtRip(0x100007), shape).map(s -> s.kind() != Kind.SINGLE_STEP).orElse(true), shape);
+        }
+        ByteBuffer step = Hex.buffer(Recorded.RUN_SINGLE_STEP, 4096);
+        assertEquals(false, classifier.singleStepped(new FakeVcpu(), KvmRun.KVM_EXIT_IO, step), "only a KVM_EXIT_DEBUG is a step");
+    }
+
     /** A kernel that reports the emulation failure without instruction bytes: the byte at RIP is read through the page tables. */
     @Test
     void withoutInstructionBytesTheByteAtRipDecides() {

@@ -79,6 +79,10 @@ final class VcpuRunner {
     private final ByteBuffer zeroTimeout = ByteBuffer.allocateDirect(LibC.TIMESPEC_SIZE);
     /** A stepped watch whose bytes this vCPU changed in the current run, not yet reported ({@link #enter}). */
     private Watchpoints.Watch written;
+    /** The only vCPU of its VM: no other can execute between its step and the compare, so no lock is needed for them. */
+    private boolean soleVcpu;
+    /** One view of {@code kvm_run} for the classifier, made once rather than per exit. */
+    private ByteBuffer runView;
     private volatile Entry entry = Vcpu::enter;
 
     VcpuRunner(Vm vm, Vcpu vcpu, Devices devices) {
@@ -185,7 +189,9 @@ final class VcpuRunner {
             ByteBuffer insideKvmRun = ByteBuffer.allocateDirect(LibC.SIGSET_T_SIZE).order(java.nio.ByteOrder.nativeOrder());
             Sys.pthreadSigmask(LibC.SIG_BLOCK, kickSet, insideKvmRun);
             Sys.removeSignal(insideKvmRun, KICK_SIGNAL);
-            vcpu.setSignalMask(insideKvmRun);
+            vcpu.setSignalMask(insideKvmRun); // once: KVM applies it on every KVM_RUN entry and exit itself
+            soleVcpu = vm.vcpus().size() == 1;
+            runView = vcpu.kvmRun();
         } catch (RuntimeException e) {
             setupFailure = e;
             ready.countDown();
@@ -261,16 +267,24 @@ final class VcpuRunner {
         }
     }
 
+    /**
+     * The run loop. Per single step of a stepped watchpoint it does {@code KVM_RUN}, the compare,
+     * and a look at {@code kvm_run.debug}, and nothing else: no lock (one vCPU), no register read,
+     * no allocation.
+     */
     private Outcome runGuest(Work w) {
         ByteBuffer run = vcpu.run();
+        StopClassifier classifier = w.classifier();
+        // A continue that single-steps only for the watchpoints: a plain step goes straight on.
+        boolean stepsForWatches = w.watches() != null && !w.stepping();
         written = null;
         while (true) {
-            synchronized (lock) {
-                if (halted) {
-                    // A halted vCPU has nothing to execute: a step ends at once, anything else waits for a kick.
-                    if (w.stepping()) {
-                        return new Outcome.Halted();
-                    }
+            if (halted) { // only this thread sets it while the vCPU runs; the lock is for the wait
+                // A halted vCPU has nothing to execute: a step ends at once, anything else waits for a kick.
+                if (w.stepping()) {
+                    return new Outcome.Halted();
+                }
+                synchronized (lock) {
                     while (!stopRequested && !terminated) {
                         waitOnLock();
                     }
@@ -320,15 +334,19 @@ final class VcpuRunner {
                 default:
                     break;
             }
-            if (w.classifier() != null) {
-                Optional<DebugStop> stop = w.classifier().classify(vcpu, reason, vcpu.kvmRun());
+            if (classifier != null) {
+                runView.clear();
+                if (stepsForWatches && written == null && classifier.singleStepped(vcpu, reason, runView)) {
+                    continue; // a kick that came meanwhile is seen at the top: the continue ends as interrupted
+                }
+                Optional<DebugStop> stop = classifier.classify(vcpu, reason, runView);
                 if (stop.isPresent()) {
                     if (w.watches() != null && stop.get().kind() == DebugStop.Kind.SINGLE_STEP) {
                         if (written != null) {
                             return new Outcome.Watched(written, stop.get().pc());
                         }
                         if (!w.stepping() && !stopRequested) {
-                            continue; // a continue that single-steps only for the watchpoints
+                            continue; // (not reached for a plain step: see stepsForWatches above)
                         }
                     }
                     if (stillInRange(w.action(), stop.get()) && !stopRequested) {
@@ -346,24 +364,34 @@ final class VcpuRunner {
      * hold the round's {@link Watchpoints.Armed#stepping} lock: no other vCPU executes in between,
      * so a change of the watched bytes is this vCPU's, and is kept in {@link #written} to report.
      * Lock-free when nothing is watched or the vCPU is not single-stepping (it could not be
-     * attributed then, and a free-running KVM_RUN must not hold up the others).
+     * attributed then, and a free-running KVM_RUN must not hold up the others), and when this is
+     * the VM's only vCPU (nobody else executes in between).
      */
     private boolean enter(Work w) {
         Watchpoints.Armed armed = w.watches();
         if (armed == null || !w.control().singleStep()) {
             return entry.enter(vcpu);
         }
+        if (soleVcpu) {
+            boolean entered = entry.enter(vcpu);
+            compare(armed);
+            return entered;
+        }
         armed.stepping.lock();
         try {
             boolean entered = entry.enter(vcpu);
-            // Compared even after EINTR: KVM completes a pending port input (which may store to RAM) before it returns.
-            Watchpoints.Watch changed = armed.afterStep();
-            if (changed != null && written == null) {
-                written = changed;
-            }
+            compare(armed);
             return entered;
         } finally {
             armed.stepping.unlock();
+        }
+    }
+
+    /** Compared even after EINTR: KVM completes a pending port input (which may store to RAM) before it returns. */
+    private void compare(Watchpoints.Armed armed) {
+        Watchpoints.Watch changed = armed.afterStep();
+        if (changed != null && written == null) {
+            written = changed;
         }
     }
 

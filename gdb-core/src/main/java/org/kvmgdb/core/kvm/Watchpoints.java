@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.kvmgdb.api.arch.GuestDebug;
@@ -130,15 +129,19 @@ final class Watchpoints {
      * ({@link #afterStep}), so no other vCPU executes anything in between: when the bytes differ,
      * the vCPU holding the lock made the change, and the snapshot moves on with it, so no other
      * vCPU claims the same change. Fair, so a vCPU going straight back for its next step cannot
-     * starve the others; with one vCPU it is never contended.
+     * starve the others; the only vCPU of a VM does not take it.
      */
     static final class Armed {
         /** Held across one vCPU's single step and its {@link #afterStep}. */
         final ReentrantLock stepping = new ReentrantLock(true);
         private final Watch[] watches;
-        /** Guarded by {@link #stepping}: the bytes as of the last step; a claimed change updates it. */
+        /**
+         * Guarded by {@link #stepping}, or by being the VM's only vCPU (which compares without the
+         * lock): the bytes as of the last step; a claimed change updates it.
+         */
         private final byte[][] seen;
-        private final LongAdder steps = new LongAdder();
+        /** Guarded like {@link #seen}; read once the round's vCPUs are stopped. Plain: an atomic would lock per step. */
+        private long steps;
 
         private Armed(List<Watch> stepped) {
             this.watches = stepped.toArray(new Watch[0]);
@@ -154,7 +157,7 @@ final class Watchpoints {
          * seen, here and for gdb ({@link Watch#seen}): the change is this vCPU's, told once.
          */
         Watch afterStep() {
-            steps.increment();
+            steps++;
             Watch first = null;
             for (int i = 0; i < watches.length; i++) {
                 if (differs(watches[i], seen[i])) {
@@ -206,7 +209,7 @@ final class Watchpoints {
 
         /** Single steps checked so far in this round, over every vCPU. */
         long steps() {
-            return steps.sum();
+            return steps;
         }
     }
 
