@@ -166,7 +166,7 @@ idle_figure() { # $1: kvmgdb|qemu
 }
 
 internal_figure() {
-    BENCH_NO_BUILD=1 bench/stepped-watch.sh "$watch_millis" 1 >"$tmp/internal.out" 2>&1 </dev/null
+    BENCH_NO_BUILD=1 bench/stepped-watch.sh "$watch_millis" 3 >"$tmp/internal.out" 2>&1 </dev/null
     sed -n 's/^RESULT c_steps_per_s=/FIGURE internal /p' "$tmp/internal.out" >"$tmp/internal.c"
     sed -n 's/^RESULT stepped_watch_steps_per_s=/FIGURE internal /p' "$tmp/internal.out" >"$tmp/internal.stub"
     [ -s "$tmp/internal.c" ] || tail -n 3 "$tmp/internal.out" >"$tmp/internal.c"
