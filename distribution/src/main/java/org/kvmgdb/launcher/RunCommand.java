@@ -2,7 +2,9 @@ package org.kvmgdb.launcher;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.kvmgdb.api.transport.TransportAddress;
 import org.kvmgdb.api.transport.TransportAddressException;
@@ -145,7 +147,7 @@ final class RunCommand implements Callable<Integer> {
             return Optional.empty();
         }
         RunCommand c = new RunCommand(runner);
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         try {
             for (int i = 1; i < args.length; i++) {
                 String arg = args[i];
@@ -161,20 +163,20 @@ final class RunCommand implements Callable<Integer> {
                 if (!seen.add(name.equals("--wait") ? "-S" : name)) {
                     return Optional.empty();
                 }
+                boolean flag = true;
                 switch (name) {
-                    case "-s": case "-S": case "--wait": case "--log-packets": case "--gdb-allow-remote":
-                        if (equals >= 0) {
-                            return Optional.empty();
-                        }
-                        c.gdbDefault |= name.equals("-s");
-                        c.waitForDebugger |= name.equals("-S") || name.equals("--wait");
-                        c.logPackets |= name.equals("--log-packets");
-                        c.allowRemote |= name.equals("--gdb-allow-remote");
-                        continue;
-                    case "--gdb": case "--cpus": case "--memory": case "--log-level":
-                        break;
-                    default:
+                    case "-s": c.gdbDefault = true; break;
+                    case "-S": case "--wait": c.waitForDebugger = true; break;
+                    case "--log-packets": c.logPackets = true; break;
+                    case "--gdb-allow-remote": c.allowRemote = true; break;
+                    case "--gdb": case "--cpus": case "--memory": case "--log-level": flag = false; break;
+                    default: return Optional.empty();
+                }
+                if (flag) {
+                    if (equals >= 0) { // --wait=true and the like: picocli's rules
                         return Optional.empty();
+                    }
+                    continue;
                 }
                 String value;
                 if (equals >= 0) {
