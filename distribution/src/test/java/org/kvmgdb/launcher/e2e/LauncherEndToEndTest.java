@@ -3,6 +3,7 @@ package org.kvmgdb.launcher.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -134,6 +135,42 @@ class LauncherEndToEndTest {
         assertTrue(Product.pluginRows(picked.out()).get("aarch64").contains("not picked (-Dkvmgdb.arch=x86-64)"), picked.out());
     }
 
+    /** The launcher's classes come from lib/kvmgdb.jsa when the package step made one (it needs a JDK that can dump). */
+    @Test
+    void theClassDataSharingArchiveIsUsed() throws Exception {
+        Path archive = Product.home().resolve("lib/kvmgdb.jsa");
+        assumeTrue(Files.isRegularFile(archive), archive + " was not made (see cds-archive.sh's line in the build output)");
+        Product.Result r = Product.run(Product.home().resolve("bin/kvmgdb"), work,
+                Map.of("JAVA_OPTS", "-Xlog:class+load=info:stdout"), "--version");
+        assertEquals(0, r.status(), r.both());
+        String main = r.out().lines().filter(l -> l.contains(" org.kvmgdb.launcher.Main ")).findFirst().orElse("");
+        assertTrue(main.contains("source: shared objects file"), "Main loaded from the archive: " + main);
+
+        Product.Result without = Product.run(Product.home().resolve("bin/kvmgdb"), work,
+                Map.of("JAVA_OPTS", "-Xlog:class+load=info:stdout", "KVMGDB_CDS", "0"), "--version");
+        assertEquals(0, without.status(), without.both());
+        assertTrue(without.out().lines().anyMatch(l -> l.contains(" org.kvmgdb.launcher.Main source: file:")), without.out());
+    }
+
+    /** An archive that no longer fits lib/ (here a copy of the product with a jar added) is left out without a word. */
+    @Test
+    void anArchiveThatNoLongerFitsIsIgnoredQuietly() throws Exception {
+        Path copy = Product.copyTo(work.resolve("kvmgdb"));
+        assumeTrue(Files.isRegularFile(copy.resolve("lib/kvmgdb.jsa")), "the package step made no lib/kvmgdb.jsa");
+        Files.copy(copy.resolve("lib").resolve(jarNamed(copy.resolve("lib"), "gdb-api-")), copy.resolve("lib/extra.jar"));
+        Product.Result r = Product.run(copy.resolve("bin/kvmgdb"), work, Map.of(), "--version");
+        assertEquals(0, r.status(), r.both());
+        assertEquals("", r.err(), "nothing about the archive: " + r.both());
+        assertEquals("kvmgdb " + System.getProperty("kvmgdb.version") + "\n", r.out());
+    }
+
+    private static String jarNamed(Path lib, String prefix) throws IOException {
+        try (Stream<Path> jars = Files.list(lib)) {
+            return jars.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix) && n.endsWith(".jar"))
+                    .findFirst().orElseThrow();
+        }
+    }
+
     @Test
     void javaHomeIsHonoured() throws Exception {
         Path script = Product.home().resolve("bin/kvmgdb");
@@ -237,9 +274,12 @@ class LauncherEndToEndTest {
                 .filter(e -> !e.isEmpty() && !e.endsWith("/")).sorted().collect(Collectors.toList());
         List<String> tree;
         try (Stream<Path> files = Files.walk(home)) {
-            tree = files.filter(Files::isRegularFile).map(f -> home.relativize(f).toString()).sorted().collect(Collectors.toList());
+            tree = files.filter(Files::isRegularFile).map(f -> home.relativize(f).toString())
+                    // the CDS archive fits only the JDK that made it, so it stays out of the tarball
+                    .filter(f -> !f.equals("lib/kvmgdb.jsa")).sorted().collect(Collectors.toList());
         }
         assertEquals(tree, entries);
+        assertFalse(entries.contains("lib/kvmgdb.jsa"), entries.toString());
         Optional<String> launcher = listing.out().lines().filter(l -> l.endsWith(top + "bin/kvmgdb")).findFirst();
         assertTrue(launcher.orElseThrow().startsWith("-rwxr-xr-x"), listing.out());
     }

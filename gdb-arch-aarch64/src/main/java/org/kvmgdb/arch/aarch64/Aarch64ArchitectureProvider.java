@@ -25,10 +25,16 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
     /** {@code EM_AARCH64} (include/uapi/linux/elf-em.h). */
     public static final int EM_AARCH64 = 183;
 
-    private static final Aarch64GuestDebug GUEST_DEBUG = new Aarch64GuestDebug();
-    private static final StopClassifier STOP_CLASSIFIER = new Aarch64StopClassifier(GUEST_DEBUG);
-    private static final BootState BOOT_STATE = new Aarch64BootState();
-    private static final RegisterAccess REGISTER_ACCESS = new Aarch64RegisterAccess(Aarch64Registers.targetDescription());
+    /**
+     * Built on first use, not when the registry constructs the provider: every launch on an x86 host
+     * constructs it only to read its id and ELF machine, and the register table costs start-up time.
+     */
+    private static final class Parts {
+        static final Aarch64GuestDebug GUEST_DEBUG = new Aarch64GuestDebug();
+        static final StopClassifier STOP_CLASSIFIER = new Aarch64StopClassifier(GUEST_DEBUG);
+        static final BootState BOOT_STATE = new Aarch64BootState();
+        static final RegisterAccess REGISTER_ACCESS = new Aarch64RegisterAccess(Aarch64Registers.targetDescription());
+    }
 
     @Override
     public String id() {
@@ -57,21 +63,21 @@ public class Aarch64ArchitectureProvider implements ArchitectureProvider {
 
     @Override
     public Optional<RegisterAccess> registerAccess() {
-        return Optional.of(REGISTER_ACCESS);
+        return Optional.of(Parts.REGISTER_ACCESS);
     }
 
     @Override
     public Optional<GuestDebug> guestDebug() {
-        return Optional.of(GUEST_DEBUG);
+        return Optional.of(Parts.GUEST_DEBUG);
     }
 
     @Override
     public Optional<StopClassifier> stopClassifier() {
-        return Optional.of(STOP_CLASSIFIER);
+        return Optional.of(Parts.STOP_CLASSIFIER);
     }
 
     @Override
     public Optional<BootState> bootState() {
-        return Optional.of(BOOT_STATE);
+        return Optional.of(Parts.BOOT_STATE);
     }
 }
