@@ -3,7 +3,6 @@ package org.kvmgdb.launcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.Properties;
 import org.kvmgdb.core.registry.RegistryException;
 import org.tinylog.Logger;
@@ -27,19 +26,6 @@ public final class Main {
 
     /** Parses and runs one command line; returns the exit status. */
     public static int execute(String[] args, GuestRunner runner, PrintWriter out, PrintWriter err) {
-        Optional<RunCommand> common = RunCommand.commonForm(args, runner);
-        if (common.isPresent()) {
-            try {
-                return common.get().call();
-            } catch (RunCommand.UncommonCommandLine e) {
-                // a usage error: picocli's parse below reports it
-            } catch (Exception e) {
-                return failure(e, err);
-            } finally {
-                out.flush();
-                err.flush();
-            }
-        }
         CommandLine cli = new CommandLine(new Kvmgdb());
         cli.addSubcommand(new RunCommand(runner));
         cli.addSubcommand(new DemoCommand(runner));
@@ -64,17 +50,13 @@ public final class Main {
     }
 
     private static int failure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        return failure(e, cli.getErr());
-    }
-
-    private static int failure(Exception e, PrintWriter err) {
         if (e instanceof RegistryException) {
             RegistryException r = (RegistryException) e;
-            err.println("kvmgdb: " + r.getMessage());
+            cli.getErr().println("kvmgdb: " + r.getMessage());
             return r.userChoice() ? ExitStatus.USAGE : ExitStatus.FAILURE;
         }
         Logger.error(e, "internal error");
-        err.println("kvmgdb: internal error: " + e);
+        cli.getErr().println("kvmgdb: internal error: " + e);
         return ExitStatus.FAILURE;
     }
 

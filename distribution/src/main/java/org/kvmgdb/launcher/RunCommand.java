@@ -2,9 +2,7 @@ package org.kvmgdb.launcher;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import org.kvmgdb.api.transport.TransportAddress;
 import org.kvmgdb.api.transport.TransportAddressException;
@@ -29,7 +27,6 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
     /** What {@code -s} means, as in QEMU. */
     static final String DEFAULT_GDB = "tcp::1234";
-    static final String DEFAULT_MEMORY = "128M";
 
     private final GuestRunner runner;
 
@@ -53,7 +50,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--cpus", paramLabel = "N", description = "Number of vCPUs (default: ${DEFAULT-VALUE}).")
     int cpus = 1;
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = MemorySize.class, defaultValue = DEFAULT_MEMORY,
+    @Option(names = "--memory", paramLabel = "SIZE", converter = MemorySize.class, defaultValue = "128M",
             description = "Guest RAM with a K, M or G suffix; a number alone means MiB, as with QEMU's -m"
                     + " (default: ${DEFAULT-VALUE}).")
     long memoryBytes;
@@ -119,86 +116,6 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private ParameterException usage(String message) {
-        if (spec == null) {
-            throw new UncommonCommandLine(); // parsed by commonForm: picocli parses it again and reports this
-        }
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    /** A command line that {@link #commonForm} leaves to picocli. */
-    static final class UncommonCommandLine extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UncommonCommandLine() {
-            super(null, null, false, false);
-        }
-    }
-
-    /**
-     * {@code run} parsed without picocli, for the forms people and scripts write: every option by
-     * its full name with its value in the next argument or after {@code =}, each at most once, and
-     * one guest file. Building picocli's model loads ~180 Java 5 class files that class-data
-     * sharing cannot archive, a third of the time to listening (issue 7). Anything else (help,
-     * clustered short options, {@code --}, {@code @file}, a repeated or unknown option, a value
-     * that does not convert) gives empty, and picocli parses and reports it as before.
-     */
-    static Optional<RunCommand> commonForm(String[] args, GuestRunner runner) {
-        if (args.length < 2 || !args[0].equals("run")) {
-            return Optional.empty();
-        }
-        RunCommand c = new RunCommand(runner);
-        Set<String> seen = new HashSet<>();
-        try {
-            for (int i = 1; i < args.length; i++) {
-                String arg = args[i];
-                if (!arg.startsWith("-")) {
-                    if (c.guest != null || arg.startsWith("@")) {
-                        return Optional.empty();
-                    }
-                    c.guest = Path.of(arg);
-                    continue;
-                }
-                int equals = arg.indexOf('=');
-                String name = equals < 0 ? arg : arg.substring(0, equals);
-                if (!seen.add(name.equals("--wait") ? "-S" : name)) {
-                    return Optional.empty();
-                }
-                boolean flag = true;
-                switch (name) {
-                    case "-s": c.gdbDefault = true; break;
-                    case "-S": case "--wait": c.waitForDebugger = true; break;
-                    case "--log-packets": c.logPackets = true; break;
-                    case "--gdb-allow-remote": c.allowRemote = true; break;
-                    case "--gdb": case "--cpus": case "--memory": case "--log-level": flag = false; break;
-                    default: return Optional.empty();
-                }
-                if (flag) {
-                    if (equals >= 0) { // --wait=true and the like: picocli's rules
-                        return Optional.empty();
-                    }
-                    continue;
-                }
-                String value;
-                if (equals >= 0) {
-                    value = arg.substring(equals + 1);
-                } else if (i + 1 < args.length && !args[i + 1].startsWith("-") && !args[i + 1].startsWith("@")) {
-                    value = args[++i];
-                } else {
-                    return Optional.empty();
-                }
-                switch (name) {
-                    case "--gdb": c.gdb = value; break;
-                    case "--cpus": c.cpus = Integer.parseInt(value); break;
-                    case "--memory": c.memoryBytes = new MemorySize().convert(value); break;
-                    default: c.logging.level = new LoggingOptions.LevelConverter().convert(value); break;
-                }
-            }
-            if (!seen.contains("--memory")) {
-                c.memoryBytes = new MemorySize().convert(DEFAULT_MEMORY);
-            }
-        } catch (RuntimeException e) { // NumberFormatException, picocli's TypeConversionException
-            return Optional.empty();
-        }
-        return c.guest == null ? Optional.empty() : Optional.of(c);
     }
 }

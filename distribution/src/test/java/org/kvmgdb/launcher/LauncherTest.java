@@ -10,7 +10,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -158,60 +157,6 @@ class LauncherTest {
         assertTrue(wait.err().contains("--gdb"), wait.err());
         usageError("run", "--no-such-option", guest.toString());
         usageError("run", guest.toString(), "extra-argument");
-    }
-
-    /** What picocli alone makes of {@code run ARGS...}: the reference {@link RunCommand#commonForm} must match. */
-    private static Outcome picocliOnly(String... args) {
-        RecordingRunner runner = new RecordingRunner();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = new picocli.CommandLine(new RunCommand(runner)).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
-        int status = cli.execute(args);
-        return new Outcome(status, out.toString(), err.toString(), runner);
-    }
-
-    /** A configuration without its registry (a new one per parse), for comparing two parses. */
-    private static String withoutRegistry(RunConfiguration c) {
-        return c == null ? "nothing run" : List.of(c.guest(), c.gdb().map(a -> a.describe()), c.waitForDebugger(), c.cpus(),
-                c.memoryBytes(), c.logLevel(), c.logPackets(), c.allowRemote()).toString();
-    }
-
-    @Test
-    void theCommonFormsParseWithoutPicocliAsPicocliParsesThem() {
-        String g = guest.toString();
-        List<List<String>> common = List.of(List.of(g), List.of("--gdb", "tcp::2345", "-S", g), List.of(g, "--wait", "-s"),
-                List.of("--gdb=tcp:127.0.0.1:0", "--memory=64M", "--cpus=2", "--log-level=warn", g),
-                List.of("--cpus", "3", "--memory", "1G", "--log-level", "debug", "--log-packets", g),
-                List.of("--gdb", "tcp:0.0.0.0:1", "--gdb-allow-remote", g), List.of("--gdb", "stdio", g));
-        for (List<String> args : common) {
-            String[] full = concat("run", args);
-            assertTrue(RunCommand.commonForm(full, new RecordingRunner()).isPresent(), "a common form: " + args);
-            Outcome quick = kvmgdb(full);
-            Outcome reference = picocliOnly(args.toArray(new String[0]));
-            assertEquals(42, quick.status(), quick.err());
-            assertEquals(withoutRegistry(reference.runner().run), withoutRegistry(quick.runner().run), args.toString());
-        }
-        // Left to picocli (and still parsed or refused as before): clustered flags, help, "--", @files, repeats, bad values.
-        List<List<String>> uncommon = List.of(List.of("-sS", g), List.of("-h"), List.of("--help", g), List.of("--", g),
-                List.of("@" + g), List.of("-S", "-S", "-s", g), List.of("--cpus", "x", g), List.of("--cpus", "-1", g),
-                List.of("--memory", "3K", g), List.of("--log-level", "loud", g), List.of("--wait=true", "-s", g),
-                List.of(g, g), List.of("--gdb"), List.of("--gdb", "-S", g), List.of("--unknown", g), List.of());
-        for (List<String> args : uncommon) {
-            String[] full = concat("run", args);
-            assertTrue(RunCommand.commonForm(full, new RecordingRunner()).isEmpty(), "not a common form: " + args);
-            Outcome viaMain = kvmgdb(full);
-            Outcome reference = picocliOnly(args.toArray(new String[0]));
-            assertEquals(withoutRegistry(reference.runner().run), withoutRegistry(viaMain.runner().run), args.toString());
-        }
-        // A common form whose values are refused after parsing: picocli's parse reports it, as one usage line.
-        Outcome refused = usageError("run", "--gdb", "tcp::99999", g);
-        assertTrue(refused.err().contains("see 'kvmgdb run --help'"), refused.err());
-    }
-
-    private static String[] concat(String first, List<String> rest) {
-        List<String> all = new java.util.ArrayList<>(List.of(first));
-        all.addAll(rest);
-        return all.toArray(new String[0]);
     }
 
     @Test
