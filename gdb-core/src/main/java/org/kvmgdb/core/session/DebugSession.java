@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.kvmgdb.api.transport.Connection;
 import org.kvmgdb.core.protocol.BreakpointPackets;
 import org.kvmgdb.core.protocol.Command;
+import org.kvmgdb.core.protocol.FrameBuffer;
 import org.kvmgdb.core.protocol.Framing;
 import org.kvmgdb.core.protocol.PacketDecoder;
 import org.kvmgdb.core.protocol.PacketParser;
@@ -85,6 +86,8 @@ public final class DebugSession implements AutoCloseable {
     private final Deque<byte[]> deferred = new ArrayDeque<>();
 
     private OutputStream out;
+    /** The reply being sent, built in one reused buffer. */
+    private final FrameBuffer frame = new FrameBuffer(256);
     private boolean noAck;
     private byte[] lastFrame;
     private boolean running;
@@ -161,6 +164,16 @@ public final class DebugSession implements AutoCloseable {
      */
     public boolean idle() {
         return handled.get() == posted.get();
+    }
+
+    /**
+     * Whether an event has ended the session ({@code D}, {@code k}, the connection lost, {@link #close()}).
+     * From then on nothing more is answered, although {@link #run()} may still be leaving the target.
+     */
+    public boolean ended() {
+        synchronized (lock) {
+            return ended != null;
+        }
     }
 
     /** Events posted and not yet handled (for tests of the reader's flow control). */
@@ -376,6 +389,8 @@ public final class DebugSession implements AutoCloseable {
     private End outcome(Outcome outcome) throws IOException {
         if (outcome instanceof Outcome.Reply r) {
             send(r.payload());
+        } else if (outcome instanceof Outcome.HexReply h) {
+            sendFrame(frame.frameHex(h.data(), h.offset(), h.length()));
         } else if (outcome instanceof Outcome.Packets p) {
             for (byte[] payload : p.payloads()) {
                 send(payload);
@@ -430,14 +445,17 @@ public final class DebugSession implements AutoCloseable {
     }
 
     private void send(byte[] payload) throws IOException {
+        sendFrame(frame.frame(payload));
+    }
+
+    private void sendFrame(FrameBuffer f) throws IOException {
         if (options.logPackets()) {
-            Logger.info("-> ${}", PacketLog.printable(payload));
+            Logger.info("-> ${}", PacketLog.printable(f.payload()));
         }
-        byte[] frame = Framing.frame(payload);
         if (!noAck) {
-            lastFrame = frame; // kept for a NAK
+            lastFrame = f.copy(); // kept for a NAK
         }
-        out.write(frame);
+        out.write(f.array(), 0, f.length());
     }
 
     /** Leaves the target as the session's end requires: detached and running, killed, or as it is when gone. */
