@@ -329,7 +329,8 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
             String where;
             try {
-                where = String.format("0x%x", registers.programCounter(runner.vcpu()));
+                // Not String.format: gdb reads the thread list after every stop, and a Formatter parses its pattern each time.
+                where = "0x" + Long.toHexString(registers.programCounter(runner.vcpu()));
             } catch (HypervisorException e) {
                 where = "an unknown pc";
             }
