@@ -8,6 +8,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.kvmgdb.api.transport.Connection;
 import org.kvmgdb.core.protocol.BreakpointPackets;
 import org.kvmgdb.core.protocol.Command;
@@ -67,7 +69,11 @@ public final class DebugSession implements AutoCloseable {
     private final DebugTarget target;
     private final SessionOptions options;
     /** Held while an event is handled; waited on for the session's end and, when it ends, for the target's stop. */
-    private final Object lock = new Object();
+    // A ReentrantLock, not a monitor: a vCPU thread reporting a stop while the reader finishes the
+    // vCont that started it parks at once instead of spinning on a contended monitor.
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when the session ends and when, after its end, the target's stop arrives. */
+    private final Condition changed = lock.newCondition();
     /**
      * Events posted and not yet handled. Only a target that reports a stop from inside {@code resume}
      * (a test double may) adds one while another is being handled on the same thread: it waits here
@@ -140,10 +146,13 @@ public final class DebugSession implements AutoCloseable {
             Logger.error(e, "debugger session from {} failed", connection.peer());
             end = End.CLOSED;
         }
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (ended == null) {
                 ended = end; // from here on, events only tell awaitStop of the stop
             }
+        } finally {
+            lock.unlock();
         }
         finish(end);
         closeConnection();
@@ -171,8 +180,11 @@ public final class DebugSession implements AutoCloseable {
      * From then on nothing more is answered, although {@link #run()} may still be leaving the target.
      */
     public boolean ended() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             return ended != null;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -184,7 +196,8 @@ public final class DebugSession implements AutoCloseable {
     /** Handles {@code event} on this thread, after any event before it; the first event that ends the session ends it. */
     private void post(SessionEvent event) {
         posted.incrementAndGet();
-        synchronized (lock) {
+        lock.lock();
+        try {
             backlog.add(event);
             if (handling) {
                 return; // reported from inside a handler on this thread: handled when that one returns
@@ -199,6 +212,8 @@ public final class DebugSession implements AutoCloseable {
             } finally {
                 handling = false;
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -208,7 +223,7 @@ public final class DebugSession implements AutoCloseable {
             if (event instanceof SessionEvent.Stopped s) {
                 running = false;
                 gone = !(s.event() instanceof StopEvent.Signal);
-                lock.notifyAll();
+                changed.signalAll();
             }
             return;
         }
@@ -227,17 +242,20 @@ public final class DebugSession implements AutoCloseable {
         }
         if (end != null) {
             ended = end;
-            lock.notifyAll();
+            changed.signalAll();
         }
     }
 
     /** Waits on the thread that called {@link #run()} until an event ended the session. */
     private End awaitEnd() throws InterruptedException {
-        synchronized (lock) {
+        lock.lock();
+        try {
             while (ended == null) {
-                lock.wait();
+                changed.await();
             }
             return ended;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -466,16 +484,22 @@ public final class DebugSession implements AutoCloseable {
                 return;
             }
             boolean stillRunning;
-            synchronized (lock) {
+            lock.lock();
+            try {
                 stillRunning = running;
+            } finally {
+                lock.unlock();
             }
             if (stillRunning && !awaitStop()) {
                 Logger.error("the target did not stop within {} s of an interrupt; it is not detached", STOP_WAIT_SECONDS);
                 return;
             }
             boolean left;
-            synchronized (lock) {
+            lock.lock();
+            try {
                 left = gone;
+            } finally {
+                lock.unlock();
             }
             if (!left) {
                 target.detach();
@@ -489,20 +513,23 @@ public final class DebugSession implements AutoCloseable {
     private boolean awaitStop() {
         target.interrupt();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_WAIT_SECONDS);
-        synchronized (lock) {
+        lock.lock();
+        try {
             try {
                 while (running) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         return false;
                     }
-                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    changed.awaitNanos(left);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
             }
             return true;
+        } finally {
+            lock.unlock();
         }
     }
 
