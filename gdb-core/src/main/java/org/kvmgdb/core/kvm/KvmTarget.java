@@ -87,6 +87,13 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
      * it, so gdb's next single step of it, the step over the access, is answered without running it.
      */
     private VcpuRunner pastTheAccess;
+    /**
+     * Each stopped vCPU's paging state (KVM_GET_SREGS on x86), read once per stop instead of once per
+     * memory request: after each {@code stepi} gdb reads the stack, after a breakpoint hit it reads
+     * it twice, and a memory dump is one {@code m} per 8 KiB. Only running the vCPU or writing its
+     * registers changes it, so every stop, attach and register write forgets it.
+     */
+    private final Map<VcpuRunner, AddressTranslator.PagingState> pagingThisStop = new HashMap<>();
     private StopEvent currentStop;
     private Round round;
     private boolean attached;
@@ -214,6 +221,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
                 runner.kick();
             }
             awaitAllStopped();
+            pagingThisStop.clear(); // they ran freely until now
             VmExit exit = vm.exitLocked();
             currentStop = exit != null ? stopEventFor(exit) : new StopEvent.Signal(runners.get(0).threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
         }
@@ -321,7 +329,8 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
             String where;
             try {
-                where = String.format("0x%x", registers.programCounter(runner.vcpu()));
+                // Not String.format: gdb reads the thread list after every stop, and a Formatter parses its pattern each time.
+                where = "0x" + Long.toHexString(registers.programCounter(runner.vcpu()));
             } catch (HypervisorException e) {
                 where = "an unknown pc";
             }
@@ -428,6 +437,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
     private void changingRegisters(VcpuRunner runner, Runnable write) throws TargetException {
         try {
             long pcBefore = registers.programCounter(runner.vcpu());
+            pagingThisStop.remove(runner); // gdb may write a control register
             write.run();
             if (registers.programCounter(runner.vcpu()) != pcBefore) {
                 runner.clearHalted();
@@ -553,7 +563,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
 
     private AddressTranslator.PagingState paging(VcpuRunner runner) throws TargetException {
         try {
-            return translator.capture(runner.vcpu());
+            return capturedPaging(runner);
         } catch (HypervisorException e) {
             throw new TargetException(TargetException.EIO, "reading the paging state of " + runner + ": " + e.getMessage());
         }
@@ -564,10 +574,20 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         List<Supplier<AddressTranslator.PagingState>> others = new ArrayList<>();
         for (VcpuRunner other : runners) {
             if (other != selected && !other.running()) {
-                others.add(() -> translator.capture(other.vcpu()));
+                others.add(() -> capturedPaging(other));
             }
         }
         return new AddressSpaces(translator, vm.memory(), paging(selected), others);
+    }
+
+    /** A stopped vCPU's paging state, read from the vCPU once per stop; lock held. */
+    private AddressTranslator.PagingState capturedPaging(VcpuRunner runner) {
+        AddressTranslator.PagingState state = pagingThisStop.get(runner);
+        if (state == null) {
+            state = translator.capture(runner.vcpu());
+            pagingThisStop.put(runner, state);
+        }
+        return state;
     }
 
     /** Puts back, in bytes just read from guest-physical {@code physical}, what our breakpoints replaced. */
@@ -900,6 +920,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
 
     @Override
     public Runnable vcpuStopped(VcpuRunner runner, Outcome outcome) {
+        pagingThisStop.remove(runner); // it ran
         Round r = round;
         if (r == null) {
             // Stopped by attach (or left over from a detach): nothing to report.

@@ -40,9 +40,9 @@ public final class Framing {
         out[0] = START;
         System.arraycopy(payload, 0, out, 1, payload.length);
         out[payload.length + 1] = END;
-        String cs = Hex.byte2(checksum(payload));
-        out[payload.length + 2] = (byte) cs.charAt(0);
-        out[payload.length + 3] = (byte) cs.charAt(1);
+        int cs = checksum(payload);
+        out[payload.length + 2] = Hex.digitOf(cs >>> 4);
+        out[payload.length + 3] = Hex.digitOf(cs);
         return out;
     }
 

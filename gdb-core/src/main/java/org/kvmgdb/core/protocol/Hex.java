@@ -38,6 +38,26 @@ public final class Hex {
         return new String(out, StandardCharsets.US_ASCII);
     }
 
+    /**
+     * Two hex digits per byte into {@code destination} from {@code at}, without allocating: the
+     * {@code m} and {@code g} replies are encoded straight into the outgoing frame this way.
+     *
+     * @return the index after the last digit written
+     */
+    public static int encodeInto(byte[] bytes, int offset, int length, byte[] destination, int at) {
+        for (int i = 0; i < length; i++) {
+            int b = bytes[offset + i] & 0xff;
+            destination[at++] = DIGITS[b >>> 4];
+            destination[at++] = DIGITS[b & 0xf];
+        }
+        return at;
+    }
+
+    /** The lowercase digit of a value from 0 to 15. */
+    public static byte digitOf(int value) {
+        return DIGITS[value & 0xf];
+    }
+
     /** Hex of a text, as in {@code qThreadExtraInfo} replies. */
     public static String encodeText(String text) {
         return encode(text.getBytes(StandardCharsets.UTF_8));
@@ -91,6 +111,30 @@ public final class Hex {
             int d = digit(hex.charAt(i));
             if (d < 0) {
                 throw new MalformedPacketException("not a hex number: " + hex);
+            }
+            value = value << 4 | d;
+        }
+        return value;
+    }
+
+    /**
+     * An unsigned number of 1 to 16 hex digits in {@code bytes[from .. to)}, or -1 when it is not one
+     * (empty, too long, not hex): the hot packets ({@code m}) are read this way, without a String.
+     * Callers that get -1 parse the text again with {@link #parseUnsigned(CharSequence)} for the message.
+     * (An all-ones address also gives -1 and takes that slower way.)
+     */
+    public static long parseUnsignedOrMinusOne(byte[] bytes, int from, int to) {
+        while (from < to - 1 && bytes[from] == '0') {
+            from++; // leading zeros do not count against the 64-bit limit
+        }
+        if (from >= to || to - from > 16) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = from; i < to; i++) {
+            int d = digit(bytes[i]);
+            if (d < 0) {
+                return -1;
             }
             value = value << 4 | d;
         }

@@ -13,6 +13,12 @@ public final class MemoryPackets {
     }
 
     public static Command parse(byte[] payload) {
+        if (payload.length > 0 && payload[0] == 'm') {
+            ReadMemory m = parseRead(payload);
+            if (m != null) {
+                return m;
+            }
+        }
         String text = PacketText.of(payload);
         try {
             char op = text.charAt(0);
@@ -42,5 +48,25 @@ public final class MemoryPackets {
         } catch (MalformedPacketException e) {
             return new Command.Malformed(PacketText.shorten(text), e.getMessage());
         }
+    }
+
+    /** {@code m addr,length} straight from the bytes; null when it is not well formed (the text parser then says why). */
+    private static ReadMemory parseRead(byte[] payload) {
+        int comma = -1;
+        for (int i = 1; i < payload.length; i++) {
+            if (payload[i] == ',') {
+                comma = i;
+                break;
+            }
+        }
+        if (comma < 0) {
+            return null;
+        }
+        long address = Hex.parseUnsignedOrMinusOne(payload, 1, comma);
+        long length = Hex.parseUnsignedOrMinusOne(payload, comma + 1, payload.length);
+        if (address == -1 || length < 0 || length > Integer.MAX_VALUE) {
+            return null;
+        }
+        return new ReadMemory(address, (int) length);
     }
 }

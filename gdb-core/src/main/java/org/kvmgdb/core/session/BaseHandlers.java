@@ -2,7 +2,6 @@ package org.kvmgdb.core.session;
 
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.core.protocol.Command;
-import org.kvmgdb.core.protocol.Hex;
 import org.kvmgdb.core.protocol.MemoryPackets.ReadMemory;
 import org.kvmgdb.core.protocol.MemoryPackets.WriteMemory;
 import org.kvmgdb.core.protocol.RegisterPackets.ReadRegister;
@@ -23,6 +22,8 @@ final class BaseHandlers {
     static final int MAX_READ = (DebugSession.PACKET_SIZE - 4) / 2;
 
     private final SessionState state;
+    /** The bytes of the {@code m} being answered, reused: {@link Outcome.HexReply} sends them before the next packet. */
+    private final byte[] readBuffer = new byte[MAX_READ];
 
     BaseHandlers(SessionState state) {
         this.state = state;
@@ -30,7 +31,7 @@ final class BaseHandlers {
 
     void register(HandlerTable table) {
         table.on(Command.StopReason.class, c -> stopReason());
-        table.on(ReadRegisters.class, c -> Outcome.reply(Hex.encode(state.target.readRegisters(state.generalThread()))));
+        table.on(ReadRegisters.class, c -> Outcome.hexReply(state.target.readRegisters(state.generalThread())));
         table.on(WriteRegisters.class, this::writeRegisters);
         table.on(ReadRegister.class, this::readRegister);
         table.on(WriteRegister.class, this::writeRegister);
@@ -57,7 +58,7 @@ final class BaseHandlers {
 
     private Outcome readRegister(ReadRegister c) throws TargetException {
         checkRegnum(c.regnum());
-        return Outcome.reply(Hex.encode(state.target.readRegister(state.generalThread(), c.regnum())));
+        return Outcome.hexReply(state.target.readRegister(state.generalThread(), c.regnum()));
     }
 
     private Outcome writeRegister(WriteRegister c) throws TargetException {
@@ -79,14 +80,14 @@ final class BaseHandlers {
 
     private Outcome readMemory(ReadMemory c) throws TargetException {
         int length = Math.min(c.length(), MAX_READ);
-        byte[] buffer = new byte[length];
+        byte[] buffer = readBuffer;
         int read = state.physicalMode
                 ? physical().readPhysicalMemory(c.address(), buffer, length)
                 : state.target.readMemory(state.generalThread(), c.address(), buffer, length);
         if (read == 0 && length > 0) {
             throw new TargetException(TargetException.EFAULT, "cannot read memory at 0x" + Long.toHexString(c.address()));
         }
-        return Outcome.reply(Hex.encode(buffer, 0, read));
+        return new Outcome.HexReply(buffer, 0, read);
     }
 
     private Outcome writeMemory(WriteMemory c) throws TargetException {

@@ -6,14 +6,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.kvmgdb.api.transport.Connection;
 import org.kvmgdb.core.protocol.BreakpointPackets;
 import org.kvmgdb.core.protocol.Command;
+import org.kvmgdb.core.protocol.FrameBuffer;
 import org.kvmgdb.core.protocol.Framing;
 import org.kvmgdb.core.protocol.PacketDecoder;
 import org.kvmgdb.core.protocol.PacketParser;
@@ -26,9 +26,14 @@ import org.tinylog.Logger;
 
 /**
  * One debugger's session with a target, all-stop. A reader thread turns the connection's bytes
- * into events; the target's stop reports and {@link #close()} become events too; this session's
- * own thread (the one calling {@link #run()}) takes them from one queue and is the only one that
- * writes to gdb or calls the target (except {@link DebugTarget#interrupt()}'s contract allows any).
+ * into events; the target's stop reports and {@link #close()} become events too. Each event is
+ * handled at once on the thread that produced it, under the session's lock, so one thread at a
+ * time writes to gdb or calls the target (except {@link DebugTarget#interrupt()}'s contract allows
+ * any): a packet is answered on the reader thread and a stop reply is sent from the thread that
+ * reported the stop (the vCPU's own). Handing each event to a session thread cost two context
+ * switches per round trip, and on a busy host each is tens of microseconds: a {@code stepi} is two
+ * round trips. The thread calling {@link #run()} only starts the session, waits for its end and
+ * leaves the target as the end requires.
  *
  * <p>Only a lost connection, {@code D}, {@code k} or {@link #close()} ends a session; bad packets,
  * target errors and bugs in a handler are answered and the session goes on. However it ends, the
@@ -41,13 +46,6 @@ public final class DebugSession implements AutoCloseable {
 
     /** Linux errno for a message too long: the reply to a packet over {@link #PACKET_SIZE}. */
     static final int EMSGSIZE = 90;
-
-    /**
-     * The most events from gdb decoded ahead of the session thread. Past it the reader stops reading,
-     * so a client that sends faster than the stub answers meets TCP's flow control instead of growing
-     * the queue without bound.
-     */
-    static final int MAX_QUEUED_FROM_GDB = 256;
 
     /** The most packets kept while the target runs (gdb sends none in all-stop); more are dropped. */
     static final int MAX_DEFERRED = 64;
@@ -70,18 +68,32 @@ public final class DebugSession implements AutoCloseable {
     private final Connection connection;
     private final DebugTarget target;
     private final SessionOptions options;
-    private final BlockingQueue<SessionEvent> events = new LinkedBlockingQueue<>();
-    /** Events queued and events handled (replies flushed): equal when the session has nothing left to do. */
+    /** Held while an event is handled; waited on for the session's end and, when it ends, for the target's stop. */
+    // A ReentrantLock, not a monitor: a vCPU thread reporting a stop while the reader finishes the
+    // vCont that started it parks at once instead of spinning on a contended monitor.
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when the session ends and when, after its end, the target's stop arrives. */
+    private final Condition changed = lock.newCondition();
+    /**
+     * Events posted and not yet handled. Only a target that reports a stop from inside {@code resume}
+     * (a test double may) adds one while another is being handled on the same thread: it waits here
+     * until the handler before it has returned, as it did in a queue.
+     */
+    private final Deque<SessionEvent> backlog = new ArrayDeque<>();
+    private boolean handling;
+    /** How the session ended, once it has; events after that only tell {@link #awaitStop()} of the stop. */
+    private End ended;
+    /** Events posted and events handled (replies flushed): equal when the session has nothing left to do. */
     private final AtomicLong posted = new AtomicLong();
     private final AtomicLong handled = new AtomicLong();
-    /** Room for events from gdb in the queue: taken by the reader, given back as the session handles them. */
-    private final Semaphore fromGdbRoom = new Semaphore(MAX_QUEUED_FROM_GDB);
     private final SessionState state;
     private final HandlerTable handlers = new HandlerTable();
     /** Packets that arrived while the target ran; gdb should not send any, but if it does they wait their turn. */
     private final Deque<byte[]> deferred = new ArrayDeque<>();
 
     private OutputStream out;
+    /** The reply being sent, built in one reused buffer. */
+    private final FrameBuffer frame = new FrameBuffer(256);
     private boolean noAck;
     private byte[] lastFrame;
     private boolean running;
@@ -122,7 +134,7 @@ public final class DebugSession implements AutoCloseable {
             reader.setDaemon(true);
             reader.start();
             Logger.info("debugger attached from {}", connection.peer());
-            end = serve();
+            end = awaitEnd();
         } catch (IOException e) {
             Logger.warn("connection from {} failed: {}", connection.peer(), e.getMessage());
             end = End.DISCONNECTED;
@@ -134,9 +146,15 @@ public final class DebugSession implements AutoCloseable {
             Logger.error(e, "debugger session from {} failed", connection.peer());
             end = End.CLOSED;
         }
+        lock.lock();
+        try {
+            if (ended == null) {
+                ended = end; // from here on, events only tell awaitStop of the stop
+            }
+        } finally {
+            lock.unlock();
+        }
         finish(end);
-        // A reader waiting for room would never see the connection close: let it read on to the end.
-        fromGdbRoom.release(MAX_QUEUED_FROM_GDB);
         closeConnection();
         Logger.info("debugger session from {} ended: {}", connection.peer(), end);
         return end;
@@ -157,14 +175,88 @@ public final class DebugSession implements AutoCloseable {
         return handled.get() == posted.get();
     }
 
-    /** Events queued and not yet handled (for tests of the queue's bound). */
+    /**
+     * Whether an event has ended the session ({@code D}, {@code k}, the connection lost, {@link #close()}).
+     * From then on nothing more is answered, although {@link #run()} may still be leaving the target.
+     */
+    public boolean ended() {
+        lock.lock();
+        try {
+            return ended != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Events posted and not yet handled (for tests of the reader's flow control). */
     public long pending() {
         return posted.get() - handled.get();
     }
 
+    /** Handles {@code event} on this thread, after any event before it; the first event that ends the session ends it. */
     private void post(SessionEvent event) {
         posted.incrementAndGet();
-        events.add(event);
+        lock.lock();
+        try {
+            backlog.add(event);
+            if (handling) {
+                return; // reported from inside a handler on this thread: handled when that one returns
+            }
+            handling = true;
+            try {
+                SessionEvent next;
+                while ((next = backlog.poll()) != null) {
+                    handleOne(next);
+                    handled.incrementAndGet();
+                }
+            } finally {
+                handling = false;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One event, lock held. */
+    private void handleOne(SessionEvent event) {
+        if (ended != null) {
+            if (event instanceof SessionEvent.Stopped s) {
+                running = false;
+                gone = !(s.event() instanceof StopEvent.Signal);
+                changed.signalAll();
+            }
+            return;
+        }
+        End end;
+        try {
+            end = handle(event);
+            if (out != null) { // null only for a close() before run()
+                out.flush();
+            }
+        } catch (IOException e) {
+            Logger.warn("connection from {} failed: {}", connection.peer(), e.getMessage());
+            end = End.DISCONNECTED;
+        } catch (RuntimeException e) {
+            Logger.error(e, "debugger session from {} failed", connection.peer());
+            end = End.CLOSED;
+        }
+        if (end != null) {
+            ended = end;
+            changed.signalAll();
+        }
+    }
+
+    /** Waits on the thread that called {@link #run()} until an event ended the session. */
+    private End awaitEnd() throws InterruptedException {
+        lock.lock();
+        try {
+            while (ended == null) {
+                changed.await();
+            }
+            return ended;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void read(InputStream in) {
@@ -173,12 +265,11 @@ public final class DebugSession implements AutoCloseable {
         String why = "end of stream";
         try {
             int n;
+            // Each event is handled before the next byte is read, so a client that sends faster than
+            // the stub answers meets TCP's flow control instead of a growing queue.
             while ((n = in.read(buffer)) >= 0) {
                 long garbage = decoder.garbageBytes();
-                decoder.feed(buffer, 0, n, e -> {
-                    fromGdbRoom.acquireUninterruptibly();
-                    post(new SessionEvent.FromGdb(e));
-                });
+                decoder.feed(buffer, 0, n, e -> post(new SessionEvent.FromGdb(e)));
                 if (decoder.garbageBytes() > garbage) {
                     Logger.debug("skipped {} bytes outside packets", decoder.garbageBytes() - garbage);
                 }
@@ -187,21 +278,6 @@ public final class DebugSession implements AutoCloseable {
             why = e.getMessage();
         }
         post(new SessionEvent.ConnectionLost(why));
-    }
-
-    private End serve() throws IOException, InterruptedException {
-        while (true) {
-            SessionEvent event = events.take();
-            End end = handle(event);
-            out.flush();
-            handled.incrementAndGet();
-            if (event instanceof SessionEvent.FromGdb) {
-                fromGdbRoom.release();
-            }
-            if (end != null) {
-                return end;
-            }
-        }
     }
 
     /** @return how the session ends, or null to go on */
@@ -331,6 +407,8 @@ public final class DebugSession implements AutoCloseable {
     private End outcome(Outcome outcome) throws IOException {
         if (outcome instanceof Outcome.Reply r) {
             send(r.payload());
+        } else if (outcome instanceof Outcome.HexReply h) {
+            sendFrame(frame.frameHex(h.data(), h.offset(), h.length()));
         } else if (outcome instanceof Outcome.Packets p) {
             for (byte[] payload : p.payloads()) {
                 send(payload);
@@ -385,14 +463,17 @@ public final class DebugSession implements AutoCloseable {
     }
 
     private void send(byte[] payload) throws IOException {
+        sendFrame(frame.frame(payload));
+    }
+
+    private void sendFrame(FrameBuffer f) throws IOException {
         if (options.logPackets()) {
-            Logger.info("-> ${}", PacketLog.printable(payload));
+            Logger.info("-> ${}", PacketLog.printable(f.payload()));
         }
-        byte[] frame = Framing.frame(payload);
         if (!noAck) {
-            lastFrame = frame; // kept for a NAK
+            lastFrame = f.copy(); // kept for a NAK
         }
-        out.write(frame);
+        out.write(f.array(), 0, f.length());
     }
 
     /** Leaves the target as the session's end requires: detached and running, killed, or as it is when gone. */
@@ -402,11 +483,25 @@ public final class DebugSession implements AutoCloseable {
                 target.kill();
                 return;
             }
-            if (running && !awaitStop()) {
+            boolean stillRunning;
+            lock.lock();
+            try {
+                stillRunning = running;
+            } finally {
+                lock.unlock();
+            }
+            if (stillRunning && !awaitStop()) {
                 Logger.error("the target did not stop within {} s of an interrupt; it is not detached", STOP_WAIT_SECONDS);
                 return;
             }
-            if (!gone) {
+            boolean left;
+            lock.lock();
+            try {
+                left = gone;
+            } finally {
+                lock.unlock();
+            }
+            if (!left) {
                 target.detach();
             }
         } catch (RuntimeException e) {
@@ -414,23 +509,28 @@ public final class DebugSession implements AutoCloseable {
         }
     }
 
-    /** Interrupts a running target and waits for its stop report, dropping anything else. */
+    /** Interrupts a running target and waits for its stop report ({@link #handleOne} takes it once the session ended). */
     private boolean awaitStop() {
         target.interrupt();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_WAIT_SECONDS);
+        lock.lock();
         try {
-            while (System.nanoTime() < deadline) {
-                SessionEvent event = events.poll(1, TimeUnit.SECONDS);
-                if (event instanceof SessionEvent.Stopped s) {
-                    running = false;
-                    gone = !(s.event() instanceof StopEvent.Signal);
-                    return true;
+            try {
+                while (running) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    changed.awaitNanos(left);
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return true;
+        } finally {
+            lock.unlock();
         }
-        return false;
     }
 
     private void closeConnection() {

@@ -11,6 +11,14 @@ sealed interface Outcome {
     record Reply(byte[] payload) implements Outcome {
     }
 
+    /**
+     * Send the hex of {@code data[offset .. offset + length)} ({@code m}, {@code g}, {@code p}): encoded
+     * straight into the outgoing frame. The bytes may be a buffer the handler reuses; they are sent
+     * before the next packet is handled.
+     */
+    record HexReply(byte[] data, int offset, int length) implements Outcome {
+    }
+
     /** Send these replies in order: console output ({@code O} packets) before the final one, as for {@code qRcmd}. */
     record Packets(List<byte[]> payloads) implements Outcome {
         public Packets {
@@ -36,6 +44,10 @@ sealed interface Outcome {
 
     static Outcome reply(byte[] payload) {
         return new Reply(payload);
+    }
+
+    static Outcome hexReply(byte[] data) {
+        return new HexReply(data, 0, data.length);
     }
 
     static Outcome reply(String payload) {

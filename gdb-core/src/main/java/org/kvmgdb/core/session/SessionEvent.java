@@ -3,7 +3,7 @@ package org.kvmgdb.core.session;
 import org.kvmgdb.core.protocol.WireEvent;
 import org.kvmgdb.core.target.StopEvent;
 
-/** What the session thread takes from its queue, from the reader thread, the target or {@code close()}. */
+/** What the session handles, from the reader thread, the target or {@code close()}, on the thread that posts it. */
 sealed interface SessionEvent {
 
     record FromGdb(WireEvent event) implements SessionEvent {

@@ -11,7 +11,7 @@ import org.kvmgdb.core.target.DebugTarget;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
 
-/** What the handlers share: the target, what gdb negotiated, the selected threads. Session thread only. */
+/** What the handlers share: the target, what gdb negotiated, the selected threads. Used only under the session's lock. */
 final class SessionState {
     final DebugTarget target;
     final ExpeditedRegisters expedited;

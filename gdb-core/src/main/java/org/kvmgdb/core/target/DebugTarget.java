@@ -70,7 +70,9 @@ public interface DebugTarget {
     /**
      * Resumes threads as {@code request} says and returns at once. The target calls
      * {@code listener} exactly once, from any thread, with the event that stopped it; by then
-     * every thread is stopped again (all-stop).
+     * every thread is stopped again (all-stop). The listener does the session's work at once on
+     * that thread (it sends the stop reply, and may call this target again), so call it without
+     * holding a lock that this target's other methods take.
      */
     void resume(ResumeRequest request, StopListener listener) throws TargetException;
 

@@ -108,7 +108,7 @@ final class SessionHarness {
             awaitQuiet(thread, session, connection, target, false, "the session's start");
             for (int n = 0; n < steps.size(); n++) {
                 Wire.Step step = steps.get(n);
-                if (!thread.isAlive()) {
+                if (!thread.isAlive() || session.ended()) {
                     break; // D or k ended the session: the rest of the input has nobody to read it
                 }
                 boolean stoppedBefore = target.stopped();

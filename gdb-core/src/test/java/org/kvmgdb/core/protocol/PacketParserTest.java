@@ -31,6 +31,19 @@ class PacketParserTest {
         assertArrayEquals(new byte[] {0x0a, 0x0b, 0x0c}, m.data());
     }
 
+    /** {@code m} is read straight from the bytes; these are the edges where that way gives up to the text parser. */
+    @Test
+    void memoryReadAtTheEdgesOfItsNumbers() {
+        assertEquals(new MemoryPackets.ReadMemory(-1L, 1), parse("mffffffffffffffff,1"));
+        assertEquals(new MemoryPackets.ReadMemory(0x10, 0x40), parse("m000000000000000000010,040"));
+        assertEquals(new MemoryPackets.ReadMemory(0, 0), parse("m0,0"));
+        assertEquals(new MemoryPackets.ReadMemory(0x7ffffc0, 0x40), parse("m7FFFFC0,40"));
+        assertInstanceOf(Command.Malformed.class, parse("m10000000000000000,1"), "17 significant digits");
+        assertInstanceOf(Command.Malformed.class, parse("m1000,80000000"), "a length past an int");
+        assertInstanceOf(Command.Malformed.class, parse("m1000,4,4"));
+        assertInstanceOf(Command.Malformed.class, parse("m,4"));
+    }
+
     @Test
     void binaryWriteUnescapesEveryDelimiterAndKeepsZeroBytes() {
         byte[] data = {'#', '$', '}', '*', 0x00, 0x03, (byte) 0xff};
