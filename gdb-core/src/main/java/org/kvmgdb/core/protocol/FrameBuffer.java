@@ -8,16 +8,23 @@ import java.util.Arrays;
  * same pass. Not thread-safe; one per session. The frame is valid until the next {@code frame...}.
  */
 public final class FrameBuffer {
-    /** Per byte value: its high digit, its low digit, and the sum of both digits' ASCII codes. */
+    /** Per byte value: its high digit and its low digit. */
     private static final byte[] HIGH = new byte[256];
     private static final byte[] LOW = new byte[256];
-    private static final int[] DIGIT_SUM = new int[256];
+    /**
+     * Run-length encoding: a character followed by {@code *} and (n + 29) stands for the character
+     * and n more of it. n + 29 must be printable, at most {@code ~} (126), and not {@code #} or
+     * {@code $}; n from 3, below which the encoding saves nothing. The limits are gdbserver's
+     * ({@code try_rle} in remote-utils.cc).
+     */
+    private static final int MIN_REPEATS = 3;
+    private static final int MAX_REPEATS = 96;
+    private static final int REPEAT_BIAS = 29;
 
     static {
         for (int v = 0; v < 256; v++) {
             HIGH[v] = Hex.digitOf(v >>> 4);
             LOW[v] = Hex.digitOf(v);
-            DIGIT_SUM[v] = HIGH[v] + LOW[v];
         }
     }
 
@@ -40,22 +47,56 @@ public final class FrameBuffer {
         return close(1 + count, Framing.checksum(payload, offset, count));
     }
 
-    /** Frames the hex of {@code data} (two digits per byte), as an {@code m} or {@code g} reply. */
+    /**
+     * Frames the hex of {@code data} (two digits per byte), run-length encoded, as an {@code m} or
+     * {@code g} reply. gdb 13 spends ~20 ns per character it receives (its readchar path), ~300 us
+     * for the 16 KiB of hex of an 8 KiB {@code m} reply, and most guest memory gdb dumps is runs
+     * (zeros); gdbserver encodes its replies the same way. No hex digit is a framing, escape or
+     * run character, so the runs read unambiguously.
+     */
     public FrameBuffer frameHex(byte[] data, int offset, int count) {
         ensure(2 * count);
         buffer[0] = Framing.START;
         byte[] b = buffer;
         int at = 1;
-        int sum = 0;
-        // One pass: both digits and their share of the checksum from tables, per byte.
         for (int i = offset, end = offset + count; i < end; i++) {
             int v = data[i] & 0xff;
             b[at] = HIGH[v];
             b[at + 1] = LOW[v];
-            sum += DIGIT_SUM[v];
             at += 2;
         }
-        return close(at, sum & 0xff);
+        return runLengthEncode(at);
+    }
+
+    /** Encodes runs in the payload {@code buffer[1 .. end)} in place (the output never outruns the input) and closes the frame. */
+    private FrameBuffer runLengthEncode(int end) {
+        byte[] b = buffer;
+        int read = 1;
+        int write = 1;
+        int sum = 0;
+        while (read < end) {
+            byte c = b[read];
+            int limit = Math.min(end - read - 1, MAX_REPEATS);
+            int repeats = 0;
+            while (repeats < limit && b[read + 1 + repeats] == c) {
+                repeats++;
+            }
+            b[write++] = c;
+            sum += c;
+            if (repeats < MIN_REPEATS) {
+                read++;
+                continue;
+            }
+            // '#' and '$' cannot be counts: a shorter run leaves the rest for the next one
+            while (repeats + REPEAT_BIAS == Framing.END || repeats + REPEAT_BIAS == Framing.START) {
+                repeats--;
+            }
+            b[write++] = Framing.RUN_LENGTH;
+            b[write++] = (byte) (repeats + REPEAT_BIAS);
+            sum += Framing.RUN_LENGTH + repeats + REPEAT_BIAS;
+            read += 1 + repeats;
+        }
+        return close(write, sum & 0xff);
     }
 
     private FrameBuffer close(int end, int checksum) {

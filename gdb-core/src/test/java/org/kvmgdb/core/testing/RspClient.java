@@ -114,10 +114,32 @@ public final class RspClient implements Closeable {
     }
 
     /**
-     * The next packet's payload, exactly as sent (escapes still in place); fails on a wrong
-     * checksum or anything but a packet start.
+     * The next packet's payload with run-length encoding expanded, as gdb's read_frame does (escapes
+     * still in place); fails on a wrong checksum or anything but a packet start.
      */
     public byte[] readPacketBytes() throws IOException {
+        return expandRuns(readPacketAsSent());
+    }
+
+    /** gdb's reading of run-length encoding: {@code c*n} is c and (n - 29) more of it. */
+    public static byte[] expandRuns(byte[] payload) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length);
+        for (int i = 0; i < payload.length; i++) {
+            if (payload[i] == '*' && i > 0 && i + 1 < payload.length) {
+                int repeats = (payload[i + 1] & 0xff) - 29;
+                for (int k = 0; k < repeats; k++) {
+                    out.write(payload[i - 1]);
+                }
+                i++;
+            } else {
+                out.write(payload[i]);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** The next packet's payload exactly as sent (runs and escapes in place). */
+    public byte[] readPacketAsSent() throws IOException {
         int b = in.read();
         if (b != '$') {
             throw new IOException("expected a packet, got " + describe(b));
