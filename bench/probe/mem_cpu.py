@@ -1,0 +1,27 @@
+# Probe (not part of run.sh): per round trip, gdb's CPU (os.times) against the stub's (/proc/STUB_PID/stat)
+# and its own service time (monitor stats), for REPS dumps of 16 MiB on one stub. Run inside gdb:
+# STUB_PID=... BENCH_TARGET=127.0.0.1:PORT gdb -nx -q -batch -x bench/probe/mem_cpu.py bench/target/bench.elf
+import os, time, gdb
+def run(c): return gdb.execute(c, to_string=True)
+pid = int(os.environ["STUB_PID"])
+import re
+def stats():
+    o = run("monitor stats")
+    m = re.search(r"in the stub\s+([\d.]+) s\s+\((\d+) packets", o)
+    r = re.search(r"running\s+([\d.]+) s\s+\((\d+) resumes", o)
+    return float(m.group(1)), int(m.group(2)), float(r.group(1)), int(r.group(2))
+def stub_cpu():
+    f = open("/proc/%d/stat" % pid).read().rsplit(")",1)[1].split()
+    return (int(f[11]) / os.sysconf("SC_CLK_TCK"), int(f[12]) / os.sysconf("SC_CLK_TCK"))
+run("set pagination off"); run("set confirm off")
+run("target remote " + os.environ["BENCH_TARGET"])
+run("break bench_ready"); run("continue"); run("delete"); time.sleep(float(os.environ.get("SLEEP","0")))
+for rep in range(int(os.environ.get("REPS","3"))):
+    st0 = stats(); s0 = stub_cpu(); g0 = os.times(); w0 = time.perf_counter()
+    run("dump binary memory " + os.environ.get("DUMP", "/tmp/probe-dump.bin") + " 0x1000000 0x2000000")
+    w = time.perf_counter() - w0; g1 = os.times(); s1 = stub_cpu(); st1 = stats()
+    dp = st1[1]-st0[1]; gdb.write("STATS packets=%d serving=%.0fus/packet resumes=%d running=%.0fus/resume\n" % (dp, (st1[0]-st0[0])/max(dp,1)*1e6, st1[3]-st0[3], (st1[2]-st0[2])/max(st1[3]-st0[3],1)*1e6))
+    gc = (g1.user - g0.user) + (g1.system - g0.system)
+    gdb.write("REP wall=%.3f s MB/s=%.2f gdb_cpu=%.3f (user %.3f sys %.3f) stub_cpu=%.3f (user %.3f sys %.3f) per-rtt wall=%.0fus gdb=%.0fus stub=%.0fus\n" % (
+        w, 16.777216/w, gc, g1.user-g0.user, g1.system-g0.system, sum(s1)-sum(s0), s1[0]-s0[0], s1[1]-s0[1], w/2049*1e6, gc/2049*1e6, (sum(s1)-sum(s0))/2049*1e6))
+run("kill")
