@@ -1,20 +1,10 @@
 # Probe (not part of run.sh): per breakpoint hit (continue + reading i), gdb's CPU against the stub's
 # and monitor stats, two rounds of N hits. Run like mem_cpu.py (STUB_PID, BENCH_TARGET, N).
-import os, time, gdb
-def run(c): return gdb.execute(c, to_string=True)
-pid = int(os.environ["STUB_PID"])
-import re
-def stats():
-    o = run("monitor stats")
-    m = re.search(r"in the stub\s+([\d.]+) s\s+\((\d+) packets", o)
-    r = re.search(r"running\s+([\d.]+) s\s+\((\d+) resumes", o)
-    return float(m.group(1)), int(m.group(2)), float(r.group(1)), int(r.group(2))
-def stub_cpu():
-    f = open("/proc/%d/stat" % pid).read().rsplit(")",1)[1].split()
-    return (int(f[11]) / os.sysconf("SC_CLK_TCK"), int(f[12]) / os.sysconf("SC_CLK_TCK"))
-run("set pagination off"); run("set confirm off")
-run("target remote " + os.environ["BENCH_TARGET"])
-run("break bench_ready"); run("continue"); run("delete")
+import os, sys, time, gdb
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stub_probe import run, stats, stub_cpu
+import stub_probe
+stub_probe.connect_at_bench_ready()
 run("break bp_target")
 N=int(os.environ.get("N","300"))
 for rep in range(2):

@@ -1,21 +1,12 @@
 # Probe (not part of run.sh): per round trip, gdb's CPU (os.times) against the stub's (/proc/STUB_PID/stat)
 # and its own service time (monitor stats), for REPS dumps of 16 MiB on one stub. Run inside gdb:
 # STUB_PID=... BENCH_TARGET=127.0.0.1:PORT gdb -nx -q -batch -x bench/probe/mem_cpu.py bench/target/bench.elf
-import os, time, gdb
-def run(c): return gdb.execute(c, to_string=True)
-pid = int(os.environ["STUB_PID"])
-import re
-def stats():
-    o = run("monitor stats")
-    m = re.search(r"in the stub\s+([\d.]+) s\s+\((\d+) packets", o)
-    r = re.search(r"running\s+([\d.]+) s\s+\((\d+) resumes", o)
-    return float(m.group(1)), int(m.group(2)), float(r.group(1)), int(r.group(2))
-def stub_cpu():
-    f = open("/proc/%d/stat" % pid).read().rsplit(")",1)[1].split()
-    return (int(f[11]) / os.sysconf("SC_CLK_TCK"), int(f[12]) / os.sysconf("SC_CLK_TCK"))
-run("set pagination off"); run("set confirm off")
-run("target remote " + os.environ["BENCH_TARGET"])
-run("break bench_ready"); run("continue"); run("delete"); time.sleep(float(os.environ.get("SLEEP","0")))
+import os, sys, time, gdb
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stub_probe import run, stats, stub_cpu
+import stub_probe
+stub_probe.connect_at_bench_ready()
+time.sleep(float(os.environ.get("SLEEP","0")))
 for rep in range(int(os.environ.get("REPS","3"))):
     st0 = stats(); s0 = stub_cpu(); g0 = os.times(); w0 = time.perf_counter()
     run("dump binary memory " + os.environ.get("DUMP", "/tmp/probe-dump.bin") + " 0x1000000 0x2000000")
