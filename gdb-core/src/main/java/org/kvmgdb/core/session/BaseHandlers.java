@@ -16,10 +16,11 @@ import org.kvmgdb.core.target.TargetException;
 /** {@code ? g G p P m M X D k}: the packets every stub serves; {@code m M X} in virtual or (QEMU's PhyMemMode) physical memory. */
 final class BaseHandlers {
     /**
-     * The most bytes one {@code m} reply carries: twice that in hex must fit our packet size. gdb
-     * asks for no more; a larger request gets a short read, which gdb continues from.
+     * The most bytes one {@code m} reply carries: twice that in hex is our packet size, what gdb asks
+     * for (a whole number of pages, so requests stay page-aligned). A larger request gets a short read,
+     * which gdb continues from.
      */
-    static final int MAX_READ = (DebugSession.PACKET_SIZE - 4) / 2;
+    static final int MAX_READ = DebugSession.PACKET_SIZE / 2;
 
     private final SessionState state;
     /** The bytes of the {@code m} being answered, reused: {@link Outcome.HexReply} sends them before the next packet. */

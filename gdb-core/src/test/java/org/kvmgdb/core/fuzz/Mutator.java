@@ -3,8 +3,10 @@ package org.kvmgdb.core.fuzz;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.kvmgdb.core.session.DebugSession;
 
 /**
  * A seeded mutation engine for remote-protocol byte streams: the same seed and corpus give the same
@@ -130,13 +132,12 @@ final class Mutator {
             case 3:
                 return b.insert(at, new byte[1 + random.nextInt(4)]); // NUL bytes
             case 4: { // over the packet size
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                out.writeBytes(payload);
-                int target = 0x4000 - 8 + random.nextInt(32);
-                while (out.size() < target) {
-                    out.write(payload.length == 0 ? 'a' : payload[out.size() % payload.length]);
+                int target = Math.max(payload.length, DebugSession.PACKET_SIZE - 8 + random.nextInt(32));
+                byte[] out = Arrays.copyOf(payload, target);
+                for (int i = payload.length; i < target; i++) {
+                    out[i] = payload.length == 0 ? (byte) 'a' : payload[i % payload.length];
                 }
-                return out.toByteArray();
+                return out;
             }
             case 5:
                 if (payload.length > 0) {

@@ -71,8 +71,9 @@ class AckAndFramingTest {
 
     @Test
     void packetOverPacketSizeGetsAnErrorAndTheSessionGoesOn() throws Exception {
-        StringBuilder big = new StringBuilder("M10000,2001:");
-        for (int i = 0; i < 0x2001; i++) {
+        int bytes = DebugSession.PACKET_SIZE / 2 + 1;
+        StringBuilder big = new StringBuilder("M10000," + Integer.toHexString(bytes) + ":");
+        for (int i = 0; i < bytes; i++) {
             big.append("aa");
         }
         assertTrue(big.length() > DebugSession.PACKET_SIZE);
@@ -84,14 +85,15 @@ class AckAndFramingTest {
 
     @Test
     void packetOfExactlyPacketSizeIsServed() throws Exception {
-        // "M10000,1ffa:" is 12 characters; 0x1ffa bytes are 0x3ff4 hex digits: 0x4000 in all.
-        StringBuilder packet = new StringBuilder("M10000,1ffa:");
-        for (int i = 0; i < 0x1ffa; i++) {
+        // "M010000,1fff9:" is 14 characters; 0x1fff9 bytes are 0x3fff2 hex digits: 0x40000 in all.
+        int bytes = 0x1fff9;
+        StringBuilder packet = new StringBuilder("M010000,1fff9:");
+        for (int i = 0; i < bytes; i++) {
             packet.append("5a");
         }
         assertEquals(DebugSession.PACKET_SIZE, packet.length());
         assertEquals("OK", gdb.request(packet.toString()));
-        assertEquals(0x5a, served.target.peek(0x10000 + 0x1ff9, 1)[0]);
+        assertEquals(0x5a, served.target.peek(0x10000 + bytes - 1, 1)[0]);
     }
 
     @Test

@@ -18,7 +18,7 @@ import org.kvmgdb.core.testing.TestDescriptions;
 
 /** qSupported negotiation, qXfer:features:read windows, vCont?. */
 class FeaturesTest {
-    private static final String SUPPORTED = "PacketSize=4000;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
+    private static final String SUPPORTED = "PacketSize=40000;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+";
 
     @Test
     void qSupportedAnswersTheSameWhateverGdbOffers() throws Exception {
