@@ -19,7 +19,7 @@ public final class FrameBuffer {
      * ({@code try_rle} in remote-utils.cc).
      */
     private static final int MIN_REPEATS = 3;
-    private static final int MAX_REPEATS = 96;
+    private static final int MAX_REPEATS = 97;
     private static final int REPEAT_BIAS = 29;
 
     static {
@@ -69,10 +69,11 @@ public final class FrameBuffer {
             byte x = data[i];
             int v = x & 0xff;
             if (i + 1 < end && data[i + 1] == x && HIGH[v] == LOW[v]) {
-                int bytes = 2;
-                while (i + bytes < end && data[i + bytes] == x) {
-                    bytes++;
-                }
+                // The run lasts while each byte equals the next. Arrays.mismatch compares 8 bytes or more
+                // at a time (a JIT intrinsic), where a byte loop cost ~0.5 ns a byte under C1 and far more
+                // interpreted: 128 KiB of zeros is one call.
+                int differs = Arrays.mismatch(data, i + 1, end - 1, data, i + 2, end);
+                int bytes = differs < 0 ? end - i : differs + 2;
                 byte digit = HIGH[v];
                 int left = 2 * bytes; // characters of the run still to send
                 while (left > 0) {

@@ -65,6 +65,30 @@ class FrameBufferTest {
         }
     }
 
+    /**
+     * Data as memory holds it: runs of bytes with equal digits (00, 55, ff) and with unequal ones
+     * (10), of every length up to a few hundred, between random bytes, at the very start and end of
+     * the range framed, inside a larger array: gdb reads back exactly the hex.
+     */
+    @Test
+    void mixedRunsAnywhereInTheRangeReadBackAsTheHex() {
+        FrameBuffer frame = new FrameBuffer(0);
+        Random random = new Random(23);
+        byte[] kinds = {0x00, 0x55, (byte) 0xff, 0x10};
+        for (int round = 0; round < 200; round++) {
+            byte[] data = new byte[1 + random.nextInt(3 * 4096)];
+            random.nextBytes(data);
+            for (int at = 0; at < data.length; at += 1 + random.nextInt(600)) {
+                int run = Math.min(data.length - at, 1 + random.nextInt(round % 2 == 0 ? 8 : 400));
+                Arrays.fill(data, at, at + run, kinds[random.nextInt(kinds.length)]);
+            }
+            int from = random.nextInt(Math.min(data.length, 9));
+            int count = data.length - from - (round % 3 == 0 ? 0 : random.nextInt(data.length - from + 1));
+            frame.frameHex(data, from, count);
+            assertEquals(Hex.encode(data, from, count), expanded(frame), "round " + round);
+        }
+    }
+
     private static String expanded(FrameBuffer frame) {
         byte[] f = frame.copy();
         assertEquals('$', f[0]);

@@ -29,7 +29,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * (64 bytes is the stack read after each {@code stepi}, 8 KiB one request of a memory dump), and
  * decoding plus parsing the {@code m} request. {@code -prof gc} shows the bytes allocated per
  * operation; {@code frameHex} is meant to allocate none, {@code stringHexThenFrame} is the way replies
- * were built before (hex String, bytes, framed copy), kept for comparison.
+ * were built before (hex String, bytes, framed copy), kept for comparison. 128 KiB is one request of
+ * a dump at PacketSize 0x40000; {@code data} is random bytes (no runs) or zeros (one run).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -38,8 +39,11 @@ import org.openjdk.jmh.infra.Blackhole;
 @Fork(1)
 @State(Scope.Thread)
 public class CodecBenchmark {
-    @Param({"64", "8192"})
+    @Param({"64", "8192", "131072"})
     int bytes;
+
+    @Param({"random", "zeros"})
+    String data;
 
     private byte[] memory;
     private final FrameBuffer frame = new FrameBuffer(256);
@@ -50,7 +54,9 @@ public class CodecBenchmark {
     @Setup
     public void setUp() {
         memory = new byte[bytes];
-        new Random(7).nextBytes(memory);
+        if (data.equals("random")) {
+            new Random(7).nextBytes(memory);
+        }
     }
 
     /** The reply as it is built now: hex digits straight into a reused frame buffer. */
