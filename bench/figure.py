@@ -5,6 +5,7 @@
 # "FIGURE <name> <value>" (per second; for idle, "IDLE_READY" once the guest is in its hlt loop) or
 # "FIGURE_ERROR <name> <why>". Each result is checked against what the guest must have done.
 import os
+import random
 import time
 
 import gdb
@@ -72,6 +73,20 @@ def measure():
         size = os.path.getsize(path)
         os.remove(path)
         check(size == MEM_SIZE, "the dump holds %d bytes" % size)
+        return MEM_SIZE / seconds
+    if figure == "memrand":
+        # The same dump over random bytes (no runs to encode), written there first with `restore`.
+        path = os.environ["BENCH_DUMP"]
+        data = random.Random(7).randbytes(MEM_SIZE)
+        with open(path + ".in", "wb") as f:
+            f.write(data)
+        run("restore %s binary 0x%x" % (path + ".in", MEM_START))
+        os.remove(path + ".in")
+        seconds, _ = timed("dump binary memory %s 0x%x 0x%x" % (path, MEM_START, MEM_START + MEM_SIZE))
+        with open(path, "rb") as f:
+            dumped = f.read()
+        os.remove(path)
+        check(dumped == data, "the dump is not the random bytes restored (%d bytes)" % len(dumped))
         return MEM_SIZE / seconds
     if figure == "bp":
         run("break bp_target")

@@ -17,6 +17,7 @@
 # (qemu-system-x86_64 -accel tcg -S -nographic -no-reboot; -gdb tcp:127.0.0.1:PORT is -s on a free
 # port) through its PVH note and the shim in pvh.S. The same gdb runs bench/figure.py against each;
 # the time is taken inside gdb around the command, so connecting is not counted.
+# memrand (the mem dump over random bytes, restored there first) is an extra row, not in RATIOS.
 # BENCH_FIGURES="stepi bp ..." takes only those figures (the others show as failed) and writes
 # bench/target/RESULTS.md instead.
 set -u
@@ -30,7 +31,7 @@ case "${1:-}" in
 esac
 
 log() { echo "bench: $*" >&2; }
-figures=${BENCH_FIGURES:-stepi next mem bp launch internal idle}
+figures=${BENCH_FIGURES:-stepi next mem memrand bp launch internal idle}
 wanted() { case " $figures " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # --- what it needs -----------------------------------------------------------------------------
@@ -117,7 +118,7 @@ record() { # $1: stub, $2: figure, $3: gdb's output file
     fi
 }
 
-gdb_figure() { # $1: kvmgdb|qemu, $2: stepi|next|mem|bp
+gdb_figure() { # $1: kvmgdb|qemu, $2: stepi|next|mem|memrand|bp
     start_stub "$1" || return 0
     BENCH_TARGET=127.0.0.1:$port BENCH_FIGURE=$2 BENCH_DUMP="$tmp/dump.bin" \
         timeout 900 gdb -nx -q -batch -x bench/figure.py "$guest" >"$tmp/gdb.out" 2>&1 </dev/null
@@ -180,7 +181,7 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 log "$mode run, $reps repetitions; guest $guest"
 for r in $(seq "$reps"); do
-    for figure in stepi next mem bp; do
+    for figure in stepi next mem memrand bp; do
         wanted "$figure" || continue
         gdb_figure kvmgdb "$figure"
         if [ "$figure" != next ] || [ "$r" -le "$qemu_next_reps" ]; then gdb_figure qemu "$figure"; fi
@@ -233,12 +234,12 @@ else
     kind="unknown (no kvm_pvm module, no vmx/svm flag)"
 fi
 
-for f in stepi next mem bp launch idle; do
+for f in stepi next mem memrand bp launch idle; do
     eval "k_$f=\$(median_of \"\$tmp/kvmgdb.$f\") q_$f=\$(median_of \"\$tmp/qemu.$f\")"
 done
 k_internal=$(median_of "$tmp/kvmgdb.internal") c_internal=$(median_of "$tmp/c.internal")
 r_stepi=$(ratio "$k_stepi" "$q_stepi") r_next=$(ratio "$k_next" "$q_next") r_mem=$(ratio "$k_mem" "$q_mem")
-r_bp=$(ratio "$k_bp" "$q_bp") r_launch=$(ratio "$k_launch" "$q_launch") r_internal=$(ratio "$k_internal" "$c_internal")
+r_memrand=$(ratio "$k_memrand" "$q_memrand") r_bp=$(ratio "$k_bp" "$q_bp") r_launch=$(ratio "$k_launch" "$q_launch") r_internal=$(ratio "$k_internal" "$c_internal")
 r_idle=$(awk -v v="$k_idle" 'BEGIN { if (v == "-") print "n/a"; else printf "%.4f", v }')
 
 {
@@ -260,6 +261,7 @@ r_idle=$(awk -v v="$k_idle" 'BEGIN { if (v == "-") print "n/a"; else printf "%.4
     echo "| stepi | \`stepi 2000\`, steps/s | $(cell "$tmp/kvmgdb.stepi") | QEMU TCG | $(cell "$tmp/qemu.stepi") | $r_stepi | ≥ 3 | $(met "$r_stepi" ">=" 3) |"
     echo "| next | \`next\` over 100,000 instructions, lines/s | $(cell "$tmp/kvmgdb.next") | QEMU TCG | $(cell "$tmp/qemu.next") | $r_next | ≥ 20 | $(met "$r_next" ">=" 20) |"
     echo "| mem | \`dump binary memory\` 16 MiB of untouched (all-zero) RAM at 16 MiB, MB/s; kvmgdb run-length encodes replies, so data without runs is slower | $(cell "$tmp/kvmgdb.mem" 1e6) | QEMU TCG | $(cell "$tmp/qemu.mem" 1e6) | $r_mem | ≥ 5 | $(met "$r_mem" ">=" 5) |"
+    echo "| memrand | the same dump over 16 MiB of random bytes (\`restore\`d there first; no runs to encode); not in RATIOS | $(cell "$tmp/kvmgdb.memrand" 1e6) | QEMU TCG | $(cell "$tmp/qemu.memrand" 1e6) | $r_memrand | - | - |"
     echo "| bp | \`continue\` to a breakpoint, hits/s | $(cell "$tmp/kvmgdb.bp") | QEMU TCG | $(cell "$tmp/qemu.bp") | $r_bp | ≥ 3 | $(met "$r_bp" ">=" 3) |"
     echo "| launch | start to listening, ms | $(cell "$tmp/kvmgdb.launch") | QEMU TCG | $(cell "$tmp/qemu.launch") | $r_launch | ≤ 2 | $(met "$r_launch" "<=" 2) |"
     echo "| internal | single steps/s | $(cell "$tmp/kvmgdb.internal") (stepped watchpoint) | C \`KVM_RUN\` loop | $(cell "$tmp/c.internal") | $r_internal | ≥ 0.8 | $(met "$r_internal" ">=" 0.8) |"
