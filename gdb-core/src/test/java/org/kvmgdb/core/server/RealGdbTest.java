@@ -2,10 +2,16 @@ package org.kvmgdb.core.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.kvmgdb.core.session.DebugSession;
 import org.kvmgdb.core.session.SessionOptions;
 import org.kvmgdb.core.target.BreakpointType;
@@ -56,5 +62,43 @@ class RealGdbTest {
             assertEquals(1, target.detachCount());
             assertEquals(Set.of(), target.breakpoints(BreakpointType.SOFTWARE));
         }
+    }
+
+    /**
+     * gdb sizes its memory requests by our PacketSize: a {@code dump} asks for PacketSize / 2 bytes
+     * per {@code m} (gdb 13 applies no smaller cap of its own) and a {@code restore} sends binary
+     * {@code X} packets of up to PacketSize; the bytes come back exactly, runs of zeros and random
+     * bytes alike.
+     */
+    @Test
+    void gdbMovesLargeBlocksInPacketSizedRequests(@TempDir Path dir) throws Exception {
+        BatchGdb.assumeInstalled();
+        int size = 3 * DebugSession.PACKET_SIZE; // 768 KiB: several requests each way
+        MemoryTarget target = MemoryTarget.builder(TestDescriptions.x86_64(), "rip")
+                .memory(0x100000, size).entry(0x100000).build();
+        byte[] data = new byte[size];
+        new Random(5).nextBytes(data);
+        Arrays.fill(data, 0x1000, 0x30000, (byte) 0); // a long run, sent run-length encoded
+        Path in = Files.write(dir.resolve("in.bin"), data);
+        Path out = dir.resolve("out.bin");
+        String perRequest = Integer.toHexString(DebugSession.PACKET_SIZE / 2);
+        try (ServedTarget served = new ServedTarget(target)) {
+            String log = BatchGdb.run(null, served.listener.gdbTarget(),
+                    "restore " + in + " binary 0x100000",
+                    "set debug remote 1",
+                    "dump binary memory " + out + " 0x100000 0x" + Long.toHexString(0x100000 + size),
+                    "set debug remote 0",
+                    "detach");
+            assertArrayEquals(data, target.peek(0x100000, size), "what restore wrote");
+            assertArrayEquals(data, Files.readAllBytes(out), "what dump read");
+            assertTrue(log.contains("$m100000," + perRequest + "#"), "the first m asks PacketSize / 2 bytes: " + tail(log));
+            assertTrue(log.contains("$m" + Long.toHexString(0x100000 + DebugSession.PACKET_SIZE / 2) + "," + perRequest + "#"),
+                    "the next one goes on where the whole first reply ended: " + tail(log));
+            assertFalse(log.contains(",2000#"), "no 8 KiB requests: " + tail(log));
+        }
+    }
+
+    private static String tail(String log) {
+        return log.length() < 4000 ? log : log.substring(log.length() - 4000);
     }
 }
