@@ -1,0 +1,66 @@
+package org.kvmgdb.launcher;
+
+import java.net.InetAddress;
+import java.nio.channels.spi.SelectorProvider;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * Work a {@code kvmgdb run} needs later, done on a second core while picocli builds and parses the
+ * command line (issue 7: picocli's first use is ~100 ms of class loading on JDK 17, and the start
+ * after it is about as long again). Only what has no effect a user could see: initialising classes
+ * whose static initialisers neither log nor touch a device. In particular nothing here may call
+ * tinylog's {@code Logger}: its first call freezes the configuration before {@code --log-level} is
+ * applied. A failure here is ignored: the main thread meets the same class when it needs it and
+ * fails there (a class whose initialiser threw here then fails as NoClassDefFoundError naming it,
+ * e.g. with a broken JNA installation, instead of with JNA's own message).
+ */
+final class StartupWarmup implements Runnable {
+    /** Classes initialised in this order; each one's static initialiser is what costs. */
+    private static final String[] CLASSES = {
+        // JNA: loads libjnidispatch, runs `ldconfig -p` (NativeLibrary's search path) and binds libc.
+        "org.kvmgdb.core.kvm.LibC",
+        // tinylog, up to but not including its logging provider: tinylog.properties is read and the
+        // runtime dialect probes RuntimeMXBean (ModernJavaRuntime's start time).
+        "org.tinylog.configuration.Configuration",
+        "org.tinylog.runtime.RuntimeProvider",
+    };
+
+    /**
+     * Starts the warm-up on a daemon thread (it never keeps the JVM alive) when the command line
+     * starts a guest: {@code run} or {@code demo}. Only a hint; picocli still parses everything.
+     */
+    static void startFor(String[] args) {
+        if (args.length == 0 || !(args[0].equals("run") || args[0].equals("demo"))) {
+            return;
+        }
+        Thread t = new Thread(new StartupWarmup(), "kvmgdb-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    @Override
+    public void run() {
+        ClassLoader loader = StartupWarmup.class.getClassLoader();
+        for (String name : CLASSES) {
+            try {
+                Class.forName(name, true, loader);
+            } catch (Throwable ignored) {
+                // the main thread meets the same problem where it matters, and reports it there
+            }
+        }
+        try {
+            // tinylog's {date: HH:mm:ss.SSS}: the zone rules (tzdb.dat) and the pattern parser.
+            ZoneId.systemDefault().getRules();
+            DateTimeFormatter.ofPattern("HH:mm:ss.SSS", Locale.getDefault());
+            // The --gdb address and the listener: InetAddress's statics (the net library, the IPv4/IPv6
+            // implementation) and NIO's selector provider, which ServerSocketChannel.open() goes through.
+            InetAddress.getLoopbackAddress();
+            SelectorProvider.provider();
+        } catch (RuntimeException ignored) {
+            // as above
+        }
+    }
+}
