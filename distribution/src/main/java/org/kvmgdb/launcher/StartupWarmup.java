@@ -5,6 +5,9 @@ import java.nio.channels.spi.SelectorProvider;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.ServiceLoader;
+import org.kvmgdb.api.arch.ArchitectureProvider;
+import org.kvmgdb.api.transport.TransportProvider;
 
 /**
  * Work a {@code kvmgdb run} needs later, done on a second core while picocli builds and parses the
@@ -17,6 +20,23 @@ import java.util.Locale;
  * e.g. with a broken JNA installation, instead of with JNA's own message).
  */
 final class StartupWarmup implements Runnable {
+    /**
+     * picocli's biggest classes, in the order the main thread comes to them during the parse: they
+     * are Java 5 class files, which JDK 17's class-data sharing cannot archive, so each is read from
+     * the jar and parsed on every start. Loaded only, not initialised: the main thread initialises
+     * picocli's classes, and two threads initialising classes that need each other could deadlock.
+     */
+    private static final String[] LOADED = {
+        "picocli.CommandLine$Interpreter",
+        "picocli.CommandLine$Model$CommandSpec",
+        "picocli.CommandLine$Model$CommandReflection",
+        "picocli.CommandLine$Model$UsageMessageSpec",
+        "picocli.CommandLine$Model$TypedMember",
+        "picocli.CommandLine$Model$ArgSpec$Builder",
+        "picocli.CommandLine$ParseResult$Builder",
+        "picocli.CommandLine$ParseResult$GroupMatchContainer",
+    };
+
     /** Classes initialised in this order; each one's static initialiser is what costs. */
     private static final String[] CLASSES = {
         // JNA: loads libjnidispatch, runs `ldconfig -p` (NativeLibrary's search path) and binds libc.
@@ -44,6 +64,13 @@ final class StartupWarmup implements Runnable {
     @Override
     public void run() {
         ClassLoader loader = StartupWarmup.class.getClassLoader();
+        for (String name : LOADED) {
+            try {
+                Class.forName(name, false, loader);
+            } catch (Throwable ignored) {
+                // as below
+            }
+        }
         for (String name : CLASSES) {
             try {
                 Class.forName(name, true, loader);
@@ -61,6 +88,24 @@ final class StartupWarmup implements Runnable {
             SelectorProvider.provider();
         } catch (RuntimeException ignored) {
             // as above
+        }
+        // The providers the registry instantiates next (the x86 register tables, ...): built once
+        // here and dropped, so that their classes are initialised when the registry builds its own.
+        warmProviders(ArchitectureProvider.class, loader);
+        warmProviders(TransportProvider.class, loader);
+    }
+
+    /**
+     * Instantiates kvmgdb's own providers of {@code service}, whose constructors do not log, and no
+     * others: a plugin from elsewhere could log from its constructor and freeze tinylog too early.
+     */
+    private static <S> void warmProviders(Class<S> service, ClassLoader loader) {
+        try {
+            ServiceLoader.load(service, loader).stream()
+                    .filter(p -> p.type().getName().startsWith("org.kvmgdb."))
+                    .forEach(ServiceLoader.Provider::get);
+        } catch (Throwable ignored) {
+            // a broken entry: the registry skips it with a warning on the main thread
         }
     }
 }
