@@ -2,6 +2,7 @@ package org.kvmgdb.launcher;
 
 import java.net.InetAddress;
 import java.nio.channels.spi.SelectorProvider;
+import java.text.DecimalFormatSymbols;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -82,6 +83,9 @@ final class StartupWarmup implements Runnable {
             // tinylog's {date: HH:mm:ss.SSS}: the zone rules (tzdb.dat) and the pattern parser.
             ZoneId.systemDefault().getRules();
             DateTimeFormatter.ofPattern("HH:mm:ss.SSS", Locale.getDefault());
+            // tinylog's message formatter (its Logger's static initialiser) takes the locale's number
+            // symbols: the CLDR locale data.
+            DecimalFormatSymbols.getInstance(Locale.getDefault());
             // The --gdb address and the listener: InetAddress's statics (the net library, the IPv4/IPv6
             // implementation) and NIO's selector provider, which ServerSocketChannel.open() goes through.
             InetAddress.getLoopbackAddress();

@@ -123,8 +123,23 @@ public final class ProviderRegistry {
 
     /** False when an explicit {@code -Dkvmgdb.arch} / {@code -Dkvmgdb.transport} pick left this entry out. */
     public boolean isOffered(ProviderEntry<?> entry) {
-        Optional<String> pick = architectures.contains(entry) ? selection.architecture() : selection.transport();
+        Optional<String> pick = isArchitecture(entry) ? selection.architecture() : selection.transport();
         return pick.map(entry.key()::equals).orElse(true);
+    }
+
+    /**
+     * Whether {@code entry} is one of {@link #architectures()}, compared as {@code equals} would (same
+     * provider, key and location) but written out: a record's own {@code equals} is linked through
+     * invokedynamic ({@code ObjectMethods}) on its first call, ~10 ms of method-handle set-up at start-up.
+     */
+    private boolean isArchitecture(ProviderEntry<?> entry) {
+        for (ProviderEntry<ArchitectureProvider> a : architectures) {
+            if (a == entry || a.provider() == entry.provider() && a.key().equals(entry.key())
+                    && a.location().equals(entry.location())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The architecture with this id, if it was found and is offered. */
