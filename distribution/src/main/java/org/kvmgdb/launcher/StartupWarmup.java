@@ -13,32 +13,15 @@ import org.kvmgdb.api.transport.TransportProvider;
 
 /**
  * Work a {@code kvmgdb run} needs later, done on a second core while picocli builds and parses the
- * command line (issue 7: picocli's first use is ~100 ms of class loading on JDK 17, and the start
- * after it is about as long again). Only what has no effect a user could see: initialising classes
- * whose static initialisers neither log nor touch a device. In particular nothing here may call
+ * command line (issue 7: picocli's first use is most of a start, and what follows it was about as
+ * long again). Only what has no effect a user could see: initialising classes whose static
+ * initialisers neither log nor touch a device. In particular nothing here may call
  * tinylog's {@code Logger}: its first call freezes the configuration before {@code --log-level} is
  * applied. A failure here is ignored: the main thread meets the same class when it needs it and
  * fails there (a class whose initialiser threw here then fails as NoClassDefFoundError naming it,
  * e.g. with a broken JNA installation, instead of with JNA's own message).
  */
 final class StartupWarmup implements Runnable {
-    /**
-     * picocli's biggest classes, in the order the main thread comes to them during the parse: they
-     * are Java 5 class files, which JDK 17's class-data sharing cannot archive, so each is read from
-     * the jar and parsed on every start. Loaded only, not initialised: the main thread initialises
-     * picocli's classes, and two threads initialising classes that need each other could deadlock.
-     */
-    private static final String[] LOADED = {
-        "picocli.CommandLine$Interpreter",
-        "picocli.CommandLine$Model$CommandSpec",
-        "picocli.CommandLine$Model$CommandReflection",
-        "picocli.CommandLine$Model$UsageMessageSpec",
-        "picocli.CommandLine$Model$TypedMember",
-        "picocli.CommandLine$Model$ArgSpec$Builder",
-        "picocli.CommandLine$ParseResult$Builder",
-        "picocli.CommandLine$ParseResult$GroupMatchContainer",
-    };
-
     /**
      * The command classes picocli reads the annotations of. Reading them here first makes the JDK
      * generate the annotations' proxy classes (one per annotation type, ~1–2 ms each, which class-data
@@ -84,13 +67,6 @@ final class StartupWarmup implements Runnable {
             }
         } catch (RuntimeException ignored) {
             // as below
-        }
-        for (String name : LOADED) {
-            try {
-                Class.forName(name, false, loader);
-            } catch (Throwable ignored) {
-                // as below
-            }
         }
         for (String name : CLASSES) {
             try {
