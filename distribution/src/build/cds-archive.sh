@@ -24,6 +24,7 @@ tmp=$(mktemp -d) || exit 0
 trap 'rm -rf "$tmp"' EXIT
 
 classes=$tmp/classes.lst
+: >"$tmp/err" # before the loop below reads it: the background start may not have opened it yet
 KVMGDB_CDS=0 JAVA_OPTS="-XX:DumpLoadedClassList=$classes" \
     "$home/bin/kvmgdb" run --gdb tcp:127.0.0.1:0 -S "$guest" </dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
