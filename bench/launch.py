@@ -1,10 +1,13 @@
 # The launch figure of bench/run.sh, run inside gdb (gdb -nx -q -batch -x bench/launch.py) for its
 # Python: starts BENCH_LAUNCH_CMD and times it until a socket listens on 127.0.0.1:BENCH_PORT, as
 # /proc/net/tcp shows it. Polling /proc rather than connecting leaves the stub untouched (a probe
-# connection would count as a debugger that attached and left). Then ends the process. Prints
-# "FIGURE launch <milliseconds>" or "FIGURE_ERROR launch <why>".
+# connection would count as a debugger that attached and left). Then, as a second figure, what a user
+# waits for: it connects as gdb does and times, from the same start, the stub's reply to gdb's first
+# packet (qSupported). Then ends the process. Prints "FIGURE launch <milliseconds>" and
+# "FIGURE launch_reply <milliseconds>", or "FIGURE_ERROR launch <why>".
 import os
 import shlex
+import socket
 import subprocess
 import time
 
@@ -27,6 +30,23 @@ def listening(port):
     return False
 
 
+def first_reply(port, start):
+    """Sends gdb's first packet and waits for a whole reply packet ($...#xx); returns its time."""
+    body = b"qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+"
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(b"$" + body + b"#%02x" % (sum(body) & 0xFF))
+        received = b""
+        while True:
+            data = s.recv(4096)
+            if not data:
+                raise RuntimeError("the stub closed the connection before replying to qSupported")
+            received += data
+            dollar = received.find(b"$")
+            hash_ = received.find(b"#", dollar + 1) if dollar >= 0 else -1
+            if hash_ >= 0 and len(received) >= hash_ + 3:
+                return time.perf_counter() - start
+
+
 def say(line):
     gdb.write(line + "\n")
     gdb.flush()
@@ -45,6 +65,7 @@ try:
             raise RuntimeError("%s did not listen on port %d within 120 s" % (argv[0], port))
         time.sleep(0.0005)
     say("FIGURE launch %.3f" % ((time.perf_counter() - start) * 1000))
+    say("FIGURE launch_reply %.3f" % (first_reply(port, start) * 1000))
 except Exception as e:
     say("FIGURE_ERROR launch " + str(e))
 finally:

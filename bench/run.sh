@@ -132,6 +132,7 @@ launch_figure() { # $1: kvmgdb|qemu
     BENCH_PORT=$port BENCH_LAUNCH_CMD=$(stub_command "$1" "$port") BENCH_LOG="$tmp/stub.log" \
         timeout 300 gdb -nx -q -batch -x bench/launch.py >"$tmp/launch.out" 2>&1 </dev/null
     record "$1" launch "$tmp/launch.out"
+    record "$1" launch_reply "$tmp/launch.out"
 }
 
 # /proc/PID/stat: utime and stime are fields 14 and 15 (proc(5)), counted after "(comm)".
@@ -234,12 +235,13 @@ else
     kind="unknown (no kvm_pvm module, no vmx/svm flag)"
 fi
 
-for f in stepi next mem memrand bp launch idle; do
+for f in stepi next mem memrand bp launch launch_reply idle; do
     eval "k_$f=\$(median_of \"\$tmp/kvmgdb.$f\") q_$f=\$(median_of \"\$tmp/qemu.$f\")"
 done
 k_internal=$(median_of "$tmp/kvmgdb.internal") c_internal=$(median_of "$tmp/c.internal")
 r_stepi=$(ratio "$k_stepi" "$q_stepi") r_next=$(ratio "$k_next" "$q_next") r_mem=$(ratio "$k_mem" "$q_mem")
-r_memrand=$(ratio "$k_memrand" "$q_memrand") r_bp=$(ratio "$k_bp" "$q_bp") r_launch=$(ratio "$k_launch" "$q_launch") r_internal=$(ratio "$k_internal" "$c_internal")
+r_memrand=$(ratio "$k_memrand" "$q_memrand") r_bp=$(ratio "$k_bp" "$q_bp") r_launch=$(ratio "$k_launch" "$q_launch")
+r_launch_reply=$(ratio "$k_launch_reply" "$q_launch_reply") r_internal=$(ratio "$k_internal" "$c_internal")
 r_idle=$(awk -v v="$k_idle" 'BEGIN { if (v == "-") print "n/a"; else printf "%.4f", v }')
 
 {
@@ -261,9 +263,10 @@ r_idle=$(awk -v v="$k_idle" 'BEGIN { if (v == "-") print "n/a"; else printf "%.4
     echo "| stepi | \`stepi 2000\`, steps/s | $(cell "$tmp/kvmgdb.stepi") | QEMU TCG | $(cell "$tmp/qemu.stepi") | $r_stepi | ≥ 3 | $(met "$r_stepi" ">=" 3) |"
     echo "| next | \`next\` over 100,000 instructions, lines/s | $(cell "$tmp/kvmgdb.next") | QEMU TCG | $(cell "$tmp/qemu.next") | $r_next | ≥ 20 | $(met "$r_next" ">=" 20) |"
     echo "| mem | \`dump binary memory\` 16 MiB of untouched (all-zero) RAM at 16 MiB, MB/s; kvmgdb run-length encodes replies, so data without runs is slower | $(cell "$tmp/kvmgdb.mem" 1e6) | QEMU TCG | $(cell "$tmp/qemu.mem" 1e6) | $r_mem | ≥ 5 | $(met "$r_mem" ">=" 5) |"
-    echo "| memrand | the same dump over 16 MiB of random bytes (\`restore\`d there first; no runs to encode); not in RATIOS | $(cell "$tmp/kvmgdb.memrand" 1e6) | QEMU TCG | $(cell "$tmp/qemu.memrand" 1e6) | $r_memrand | - | - |"
+    echo "| memrand | the same dump over 16 MiB of random bytes (\`restore\`d there first; no runs to encode); not in RATIOS | $(cell "$tmp/kvmgdb.memrand" 1e6) | QEMU TCG | $(cell "$tmp/qemu.memrand" 1e6) | $r_memrand | — | — |"
     echo "| bp | \`continue\` to a breakpoint, hits/s | $(cell "$tmp/kvmgdb.bp") | QEMU TCG | $(cell "$tmp/qemu.bp") | $r_bp | ≥ 3 | $(met "$r_bp" ">=" 3) |"
     echo "| launch | start to listening, ms | $(cell "$tmp/kvmgdb.launch") | QEMU TCG | $(cell "$tmp/qemu.launch") | $r_launch | ≤ 2 | $(met "$r_launch" "<=" 2) |"
+    echo "| launch_reply | start to the reply to gdb's first packet (qSupported), ms: what a user waits for | $(cell "$tmp/kvmgdb.launch_reply") | QEMU TCG | $(cell "$tmp/qemu.launch_reply") | $r_launch_reply | — | — |"
     echo "| internal | single steps/s | $(cell "$tmp/kvmgdb.internal") (stepped watchpoint) | C \`KVM_RUN\` loop | $(cell "$tmp/c.internal") | $r_internal | ≥ 0.8 | $(met "$r_internal" ">=" 0.8) |"
     echo "| idle_cpu | fraction of one core over 10 s | $(cell "$tmp/kvmgdb.idle") | QEMU TCG (for scale) | $(cell "$tmp/qemu.idle") | $r_idle | ≤ 0.01 | $(met "$r_idle" "<=" 0.01) |"
     if [ -s "$tmp/notes" ]; then

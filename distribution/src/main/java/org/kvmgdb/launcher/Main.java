@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
+import java.util.Set;
 import org.kvmgdb.core.registry.RegistryException;
 import org.tinylog.Logger;
 import picocli.CommandLine;
@@ -20,26 +21,63 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        StartupWarmup.startFor(args);
         int status = execute(args, new KvmGuestRunner(), new PrintWriter(System.out, true), new PrintWriter(System.err, true));
         System.exit(status);
     }
 
+    /** The subcommands' names, as their {@code @Command} annotations give them. */
+    private static final Set<String> SUBCOMMANDS = Set.of("run", "demo", "plugins", "help");
+
     /** Parses and runs one command line; returns the exit status. */
     public static int execute(String[] args, GuestRunner runner, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Kvmgdb());
-        cli.addSubcommand(new RunCommand(runner));
-        cli.addSubcommand(new DemoCommand(runner));
-        cli.addSubcommand(new PluginsCommand());
-        cli.addSubcommand(new CommandLine.HelpCommand());
+        // Only the subcommand the line names, when it names one: picocli builds each command's model
+        // from its annotations up front, and a start pays for commands it never runs (issue 7).
+        // Anything else (no command, an option, an unknown word) gets them all, for help and errors.
+        String first = args.length > 0 ? args[0] : "";
+        boolean all = !SUBCOMMANDS.contains(first);
+        if (all || first.equals("run")) {
+            cli.addSubcommand(new RunCommand(runner));
+        }
+        if (all || first.equals("demo")) {
+            cli.addSubcommand(new DemoCommand(runner));
+        }
+        if (all || first.equals("plugins")) {
+            cli.addSubcommand(new PluginsCommand());
+        }
+        if (all || first.equals("help")) {
+            cli.addSubcommand(new CommandLine.HelpCommand());
+        }
         // After the subcommands, so that these reach them too.
         cli.setOut(out);
         cli.setErr(err);
-        cli.setParameterExceptionHandler(Main::usageError);
-        cli.setExecutionExceptionHandler(Main::failure);
+        cli.setParameterExceptionHandler(new UsageErrors());
+        cli.setExecutionExceptionHandler(new Failures());
         int status = cli.execute(args);
         out.flush();
         err.flush();
         return status;
+    }
+
+    /*
+     * The two handlers are classes, not method references: a lambda implementing one of picocli's
+     * interfaces links that (Java 5) interface when the class-data-sharing archive is dumped, and
+     * JDK 17 then leaves it, and picocli's classes implementing it, out of the archive; loading
+     * those from the jar costs a start ~7 ms (issue 7).
+     */
+    private static final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+        @Override
+        public int handleParseException(ParameterException e, String[] args) {
+            return usageError(e, args);
+        }
+    }
+
+    private static final class Failures implements CommandLine.IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+            return failure(e, cli, parsed);
+        }
     }
 
     /** A usage error is one line on stderr and status 2. */

@@ -57,7 +57,7 @@ final class PluginsCommand implements Callable<Integer> {
         rows = new ArrayList<>();
         rows.add(new String[] {"TRANSPORT", "SYNTAX", "AVAILABLE", "JAR"});
         for (ProviderEntry<TransportProvider> t : registry.transports()) {
-            String reason = t.provider().unavailabilityReason();
+            String reason = ProviderRegistry.unavailabilityReason(t.provider());
             rows.add(new String[] {t.key(), t.provider().syntax(),
                 !registry.isOffered(t) ? notPicked(Selection.TRANSPORT_PROPERTY, registry)
                         : reason == null ? "yes" : "no: " + reason,

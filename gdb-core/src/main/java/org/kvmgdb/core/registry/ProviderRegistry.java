@@ -123,8 +123,23 @@ public final class ProviderRegistry {
 
     /** False when an explicit {@code -Dkvmgdb.arch} / {@code -Dkvmgdb.transport} pick left this entry out. */
     public boolean isOffered(ProviderEntry<?> entry) {
-        Optional<String> pick = architectures.contains(entry) ? selection.architecture() : selection.transport();
+        Optional<String> pick = isArchitecture(entry) ? selection.architecture() : selection.transport();
         return pick.map(entry.key()::equals).orElse(true);
+    }
+
+    /**
+     * Whether {@code entry} is one of {@link #architectures()}, compared as {@code equals} would (same
+     * provider, key and location) but written out: a record's own {@code equals} is linked through
+     * invokedynamic ({@code ObjectMethods}) on its first call, ~10 ms of method-handle set-up at start-up.
+     */
+    private boolean isArchitecture(ProviderEntry<?> entry) {
+        for (ProviderEntry<ArchitectureProvider> a : architectures) {
+            if (a == entry || a.provider() == entry.provider() && a.key().equals(entry.key())
+                    && a.location().equals(entry.location())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The architecture with this id, if it was found and is offered. */
@@ -174,9 +189,29 @@ public final class ProviderRegistry {
     /** The {@code syntax()} of every transport that is offered and available here, by scheme. */
     public List<String> acceptedAddressForms() {
         return transports.stream()
-                .filter(t -> isOffered(t) && t.provider().unavailabilityReason() == null)
+                .filter(t -> isOffered(t) && unavailabilityReason(t.provider()) == null)
                 .map(t -> t.provider().syntax())
                 .collect(Collectors.toUnmodifiableList());
+    }
+
+    /**
+     * Asked only of the transports a message or a run needs, never at load: a check can cost a
+     * probe (the Unix transport opens a socket), and a tcp run need not pay for the others' (issue 7).
+     * A check that throws makes the transport unavailable, with its message as the reason.
+     */
+    public static String unavailabilityReason(TransportProvider provider) {
+        try {
+            return provider.unavailabilityReason();
+        } catch (RuntimeException e) {
+            Logger.debug(e, "transport {}: availability check failed", provider.scheme());
+            return "its availability check failed (" + e + ")";
+        }
+    }
+
+    /** "accepted forms: ..." for a --gdb value that cannot be used. */
+    private String acceptedFormsText() {
+        List<String> accepted = acceptedAddressForms();
+        return accepted.isEmpty() ? "no transport is installed" : "accepted forms: " + String.join(", ", accepted);
     }
 
     /**
@@ -190,21 +225,19 @@ public final class ProviderRegistry {
         int colon = value.indexOf(':');
         String scheme = colon < 0 ? value : value.substring(0, colon);
         String spec = colon < 0 ? "" : value.substring(colon + 1);
-        List<String> accepted = acceptedAddressForms();
-        String forms = accepted.isEmpty() ? "no transport is installed" : "accepted forms: " + String.join(", ", accepted);
         Optional<ProviderEntry<TransportProvider>> entry = transport(scheme);
         if (entry.isEmpty()) {
             String why = transports.stream().anyMatch(t -> t.key().equals(scheme))
                     ? "transport '" + scheme + "' in '" + value + "' is not offered (-D" + Selection.TRANSPORT_PROPERTY
                             + "=" + selection.transport().orElse("") + ")"
                     : "unknown transport '" + scheme + "' in '" + value + "'";
-            throw new TransportAddressException(why + "; " + forms);
+            throw new TransportAddressException(why + "; " + acceptedFormsText());
         }
         TransportProvider provider = entry.get().provider();
-        String unavailable = provider.unavailabilityReason();
+        String unavailable = unavailabilityReason(provider);
         if (unavailable != null) {
             throw new TransportAddressException("transport '" + scheme + "' in '" + value + "' cannot be used here: "
-                    + unavailable + "; " + forms);
+                    + unavailable + "; " + acceptedFormsText());
         }
         try {
             return provider.parse(spec, options);
@@ -214,7 +247,7 @@ public final class ProviderRegistry {
             // A provider bug must not look like a crash of the launcher; it is still the value that failed.
             Logger.debug(e, "transport {} failed on '{}'", scheme, spec);
             throw new TransportAddressException("transport '" + scheme + "' could not parse '" + value + "' ("
-                    + e + "); " + forms);
+                    + e + "); " + acceptedFormsText());
         }
     }
 
@@ -235,7 +268,7 @@ public final class ProviderRegistry {
         if (provider.syntax() == null) {
             throw new IllegalStateException("transport '" + scheme + "' has no syntax()");
         }
-        provider.unavailabilityReason();
+        // Not unavailabilityReason(): it may probe, and is asked only when needed (see there).
         return scheme;
     }
 
