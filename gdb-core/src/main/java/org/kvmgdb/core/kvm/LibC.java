@@ -3,6 +3,9 @@ package org.kvmgdb.core.kvm;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
+import com.sun.jna.platform.linux.ErrNo;
+import com.sun.jna.platform.linux.Fcntl;
+import com.sun.jna.platform.linux.Mman;
 
 /**
  * The libc calls the VMM needs, bound with JNA direct mapping ({@link Native#register}): one
@@ -13,6 +16,10 @@ import com.sun.jna.Platform;
  * <p>Raw and package-private: callers go through {@link Sys}, which turns a failure into a typed
  * exception in one place. A method declared to throw {@link LastErrorException} makes JNA read
  * {@code errno} right after the call.
+ *
+ * <p>The flag and errno values are jna-platform's ({@code com.sun.jna.platform.linux}), named here
+ * once with the header they come from; they are compile-time constants, so jna-platform's classes
+ * are never loaded at run time.
  */
 final class LibC {
     static {
@@ -23,20 +30,20 @@ final class LibC {
     }
 
     /** O_RDWR = 02, asm-generic/fcntl.h. */
-    static final int O_RDWR = 02;
+    static final int O_RDWR = Fcntl.O_RDWR;
     /** O_CLOEXEC = 02000000, asm-generic/fcntl.h: no descriptor leaks into a child process. */
-    static final int O_CLOEXEC = 02000000;
+    static final int O_CLOEXEC = Fcntl.O_CLOEXEC;
 
     /** PROT_READ = 0x1, asm-generic/mman-common.h. */
-    static final int PROT_READ = 0x1;
+    static final int PROT_READ = Mman.PROT_READ;
     /** PROT_WRITE = 0x2, asm-generic/mman-common.h. */
-    static final int PROT_WRITE = 0x2;
+    static final int PROT_WRITE = Mman.PROT_WRITE;
     /** MAP_SHARED = 0x01, linux/mman.h: KVM and this process see the same pages. */
-    static final int MAP_SHARED = 0x01;
+    static final int MAP_SHARED = Mman.MAP_SHARED;
     /** MAP_ANONYMOUS = 0x20, asm-generic/mman-common.h. */
-    static final int MAP_ANONYMOUS = 0x20;
+    static final int MAP_ANONYMOUS = Mman.MAP_ANONYMOUS;
     /** MAP_NORESERVE = 0x4000, asm-generic/mman.h: guest RAM costs nothing until the guest touches it. */
-    static final int MAP_NORESERVE = 0x4000;
+    static final int MAP_NORESERVE = Mman.MAP_NORESERVE;
     /** MAP_FAILED = (void *) -1, sys/mman.h. */
     static final long MAP_FAILED = -1L;
 
@@ -55,19 +62,19 @@ final class LibC {
     static final int TIMESPEC_SIZE = 16;
 
     /** EPERM = 1, asm-generic/errno-base.h. */
-    static final int EPERM = 1;
+    static final int EPERM = ErrNo.EPERM;
     /** ENOENT = 2, asm-generic/errno-base.h. */
-    static final int ENOENT = 2;
+    static final int ENOENT = ErrNo.ENOENT;
     /** EINTR = 4, asm-generic/errno-base.h. */
-    static final int EINTR = 4;
+    static final int EINTR = ErrNo.EINTR;
     /** ENXIO = 6, asm-generic/errno-base.h. */
-    static final int ENXIO = 6;
+    static final int ENXIO = ErrNo.ENXIO;
     /** EAGAIN = 11, asm-generic/errno-base.h. */
-    static final int EAGAIN = 11;
+    static final int EAGAIN = ErrNo.EAGAIN;
     /** EACCES = 13, asm-generic/errno-base.h. */
-    static final int EACCES = 13;
+    static final int EACCES = ErrNo.EACCES;
     /** ENODEV = 19, asm-generic/errno-base.h. */
-    static final int ENODEV = 19;
+    static final int ENODEV = ErrNo.ENODEV;
 
     static native int open(String path, int flags) throws LastErrorException;
 
