@@ -46,6 +46,17 @@ public interface RegisterAccess {
     }
 
     /**
+     * The vCPU ioctls, pure reads ({@code _IOR}) of register state, whose answers stay the same while
+     * the vCPU is stopped and nothing is written to it. The core may then answer repeats of them
+     * within one stop from the first answer (one KVM_GET_REGS per stop instead of one per reader:
+     * stop classifier, stop reply, thread list, resume). It drops the answers whenever the vCPU
+     * runs and on every vCPU ioctl that is not a pure read, so writes need not care. Default: none.
+     */
+    default long[] cacheableReads() {
+        return new long[0];
+    }
+
+    /**
      * Writes one register ({@code P}); {@code value} has the register's size. The default reads every
      * register and writes them all back with this one changed.
      */

@@ -12,6 +12,7 @@ import org.kvmgdb.api.arch.RegisterDescriptor;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.arch.x86.kvm.KvmFpu;
+import org.kvmgdb.arch.x86.kvm.KvmIoctls;
 import org.kvmgdb.arch.x86.kvm.KvmMsrs;
 import org.kvmgdb.arch.x86.kvm.KvmRegs;
 import org.kvmgdb.arch.x86.kvm.KvmRun;
@@ -166,6 +167,16 @@ public final class X86RegisterAccess implements RegisterAccess {
 
     private static EnumSet<Source> sourceOf(Field f) {
         return f.source() == Source.NONE ? EnumSet.noneOf(Source.class) : EnumSet.of(f.source());
+    }
+
+    /**
+     * kvm_regs and kvm_sregs: what a stop's readers share (rip for the classifier and the stop,
+     * rip/rsp/rbp for the stop reply, the paging state for memory). Neither changes while the
+     * vCPU is stopped: without an in-kernel irqchip nothing else injects into it.
+     */
+    @Override
+    public long[] cacheableReads() {
+        return new long[] {KvmIoctls.KVM_GET_REGS, KvmIoctls.KVM_GET_SREGS};
     }
 
     @Override

@@ -222,6 +222,10 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             }
             awaitAllStopped();
             pagingThisStop.clear(); // they ran freely until now
+            long[] cacheable = registers.cacheableReads();
+            for (VcpuRunner runner : runners) {
+                runner.vcpu().cacheReads(cacheable); // stopped: their threads wait for work
+            }
             VmExit exit = vm.exitLocked();
             currentStop = exit != null ? stopEventFor(exit) : new StopEvent.Signal(runners.get(0).threadId(), StopEvent.SIGTRAP, new StopEvent.Plain());
         }

@@ -2,6 +2,7 @@ package org.kvmgdb.core.kvm;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.kvmgdb.api.arch.RegisterAccess;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.api.hypervisor.VmHandle;
 
@@ -21,6 +22,20 @@ public final class Vcpu implements VcpuHandle {
     private final long oneRegAddress = Sys.address(oneReg);
     private final ExitCounters counters = new ExitCounters();
     private boolean closed;
+
+    /**
+     * The per-stop register cache: the requests of the pure-read ioctls ({@code _IOR}) the
+     * architecture names stable while the vCPU is stopped ({@link RegisterAccess#cacheableReads()}),
+     * their last answers, and which answers are still valid (bit n for request n). After a
+     * breakpoint stop the stop classifier, the stop's pc, the expedited registers, the thread list
+     * and the resume all want KVM_GET_REGS; one ioctl now serves them. Running the vCPU and any
+     * other ioctl that is not a pure read (every KVM_SET_*) invalidate them, so a register write goes
+     * straight to KVM and the next read asks KVM again.
+     */
+    private long[] cacheable = new long[0];
+    private ByteBuffer[] answers = new ByteBuffer[0];
+    private int[] answerResults = new int[0];
+    private int validAnswers;
 
     private Vcpu(Vm vm, KvmKernel kernel, int index, int fd, long runAddress, long runSize) {
         this.vm = vm;
@@ -60,11 +75,77 @@ public final class Vcpu implements VcpuHandle {
 
     @Override
     public int ioctl(long request, ByteBuffer arg) {
-        return Sys.ioctl(kernel, fd, request, arg);
+        int slot = cacheSlot(request);
+        if (slot < 0) {
+            if (!pureRead(request)) {
+                forgetReads();
+            }
+            return Sys.ioctl(kernel, fd, request, arg);
+        }
+        ByteBuffer answer = answers[slot];
+        int size = Math.min(answer.capacity(), arg.capacity());
+        if ((validAnswers & (1 << slot)) != 0) {
+            arg.put(0, answer, 0, size);
+            return answerResults[slot];
+        }
+        int result = Sys.ioctl(kernel, fd, request, arg);
+        answer.put(0, arg, 0, size);
+        answerResults[slot] = result;
+        validAnswers |= 1 << slot;
+        return result;
+    }
+
+    /**
+     * Serves repeats of these pure-read ioctls from their first answer until the vCPU runs or is
+     * written to (at most 32; the first ones count). Called while the vCPU is stopped.
+     */
+    void cacheReads(long[] requests) {
+        int n = 0;
+        long[] kept = new long[Math.min(requests.length, Integer.SIZE)];
+        for (long request : requests) {
+            if (n < kept.length && pureRead(request)) {
+                kept[n++] = request;
+            }
+        }
+        cacheable = java.util.Arrays.copyOf(kept, n);
+        answers = new ByteBuffer[n];
+        answerResults = new int[n];
+        for (int i = 0; i < n; i++) {
+            answers[i] = VcpuHandle.buffer(ioctlSize(cacheable[i]));
+        }
+        validAnswers = 0;
+    }
+
+    /** Drops every cached answer: the vCPU is about to run, or something changed its state. */
+    void forgetReads() {
+        validAnswers = 0;
+    }
+
+    private int cacheSlot(long request) {
+        long[] c = cacheable;
+        for (int i = 0; i < c.length; i++) {
+            if (c[i] == request) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** _IOC_DIR(request) == _IOC_READ (include/uapi/asm-generic/ioctl.h: dir in bits 30-31, READ = 2): the kernel only writes the struct. */
+    private static boolean pureRead(long request) {
+        return ((request >>> 30) & 3) == 2;
+    }
+
+    /** _IOC_SIZE(request): bits 16-29 (include/uapi/asm-generic/ioctl.h). */
+    private static int ioctlSize(long request) {
+        return (int) ((request >>> 16) & 0x3FFF);
     }
 
     /** An ioctl whose argument is an integer, not a pointer. */
     int ioctl(long request, long arg) {
+        if (!pureRead(request)) {
+            forgetReads();
+        }
         return Sys.ioctl(kernel, fd, request, arg);
     }
 
@@ -76,6 +157,7 @@ public final class Vcpu implements VcpuHandle {
 
     @Override
     public void setOneReg(long id, ByteBuffer value) {
+        forgetReads();
         oneReg.putLong(KvmIoctl.OneReg.ID, id).putLong(KvmIoctl.OneReg.ADDR, Sys.address(value));
         Sys.ioctl(kernel, fd, KvmIoctl.KVM_SET_ONE_REG, oneRegAddress);
     }
@@ -98,6 +180,7 @@ public final class Vcpu implements VcpuHandle {
      * @return false when a signal (a kick) interrupted it before or during guest execution
      */
     public boolean enter() {
+        forgetReads();
         long start = System.nanoTime();
         boolean exited = Sys.ioctlInterruptible(kernel, fd, KvmIoctl.KVM_RUN, 0) >= 0;
         counters.count(exited ? exitReason() : -1, System.nanoTime() - start);

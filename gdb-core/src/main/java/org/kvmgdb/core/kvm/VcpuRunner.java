@@ -296,6 +296,7 @@ final class VcpuRunner {
                 return written != null ? new Outcome.Watched(written, -1) : new Outcome.Kicked();
             }
             maskInterrupts(w);
+            vcpu.forgetReads(); // as Vcpu.enter does, for an entry that replays exits instead
             if (!enter(w)) {
                 unmaskInterrupts(); // EINTR: KVM finished any pending I/O before it returned
                 drainKicks(); // interrupted: loop to see whether someone wants us stopped

@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import org.kvmgdb.api.arch.BootState;
 import org.kvmgdb.api.arch.DebugControl;
 import org.kvmgdb.api.arch.Platform;
@@ -69,6 +70,8 @@ public final class Vm implements VmHandle, AutoCloseable {
     // Guarded by lock.
     private RunControl control = freeRun;
     private VmExit exit;
+    /** Counted down once {@link #exit} is set: what {@link #awaitExit} waits for. */
+    private final CountDownLatch ended = new CountDownLatch(1);
     private boolean closed;
 
     private Vm(Kvm kvm, int fd, GuestMemory memory, Devices devices) {
@@ -232,10 +235,16 @@ public final class Vm implements VmHandle, AutoCloseable {
         return awaitExit();
     }
 
-    /** Waits until the VM ends, however that happens, and every vCPU has left the guest; says how it ended. */
+    /**
+     * Waits until the VM ends, however that happens, and every vCPU has left the guest; says how it ended.
+     * Until the end it waits on {@link #ended}, not on {@link #lock}: a thread waiting on the lock is
+     * woken by every resume and stop, and HotSpot hands the monitor on through it, one more thread
+     * switch between gdb's request and the vCPU thread (and between the stop and the reply).
+     */
     public VmExit awaitExit() throws InterruptedException {
+        ended.await();
         synchronized (lock) {
-            while (exit == null || anyRunning()) {
+            while (anyRunning()) {
                 lock.wait();
             }
             return exit;
@@ -277,6 +286,7 @@ public final class Vm implements VmHandle, AutoCloseable {
     void end(VmExit how) {
         if (exit == null) {
             exit = how;
+            ended.countDown();
             if (how.byGuest()) {
                 Logger.debug(how.description());
             } else if (how.kind() == VmExit.Kind.KILLED) {
@@ -317,6 +327,7 @@ public final class Vm implements VmHandle, AutoCloseable {
             closed = true;
             if (exit == null) {
                 exit = VmExit.killed();
+                ended.countDown();
             }
             for (VcpuRunner runner : runners) {
                 runner.terminate();

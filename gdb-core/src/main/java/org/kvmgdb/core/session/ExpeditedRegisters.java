@@ -24,10 +24,13 @@ final class ExpeditedRegisters {
 
     private final DebugTarget target;
     private final List<Integer> regnums;
+    /** {@link #regnums} as the array {@link DebugTarget#readRegisters(int, int[])} takes, made once: this runs at every stop. */
+    private final int[] wanted;
 
     ExpeditedRegisters(DebugTarget target) {
         this.target = target;
         this.regnums = choose(target.description());
+        this.wanted = regnums.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** The regnums to expedite, in regnum order. */
@@ -49,7 +52,6 @@ final class ExpeditedRegisters {
      */
     Map<Integer, byte[]> read(int thread) {
         Map<Integer, byte[]> values = new LinkedHashMap<>();
-        int[] wanted = regnums.stream().mapToInt(Integer::intValue).toArray();
         try {
             // One fetch for all of them (on x86: one KVM_GET_REGS per stop, not one per register).
             byte[][] read = target.readRegisters(thread, wanted);
