@@ -26,8 +26,11 @@ public final class Main {
         System.exit(status);
     }
 
-    /** The subcommands' names, as their {@code @Command} annotations give them. */
-    private static final Set<String> SUBCOMMANDS = Set.of("run", "demo", "plugins", "help");
+    /**
+     * The subcommands that may be added alone, as their {@code @Command} annotations name them. Not
+     * {@code help}: it lists the others and shows their usage ({@code kvmgdb help run}), so it needs them all.
+     */
+    private static final Set<String> SUBCOMMANDS = Set.of("run", "demo", "plugins");
 
     /** Parses and runs one command line; returns the exit status. */
     public static int execute(String[] args, GuestRunner runner, PrintWriter out, PrintWriter err) {
@@ -46,7 +49,7 @@ public final class Main {
         if (all || first.equals("plugins")) {
             cli.addSubcommand(new PluginsCommand());
         }
-        if (all || first.equals("help")) {
+        if (all) {
             cli.addSubcommand(new CommandLine.HelpCommand());
         }
         // After the subcommands, so that these reach them too.

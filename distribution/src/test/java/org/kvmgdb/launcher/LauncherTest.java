@@ -178,6 +178,19 @@ class LauncherTest {
     }
 
     @Test
+    void helpNamesEveryCommandAndShowsTheOneAsked() {
+        Outcome all = kvmgdb("help");
+        assertEquals(0, all.status(), all.err());
+        for (String command : new String[] {"run", "demo", "plugins", "help"}) {
+            assertTrue(all.out().lines().anyMatch(l -> l.strip().startsWith(command + " ")),
+                    "'help' lists " + command + ": " + all.out());
+        }
+        Outcome run = kvmgdb("help", "run");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("--gdb"), "'help run' shows run's options: " + run.out() + run.err());
+    }
+
+    @Test
     void noCommandIsAUsageError() {
         Outcome o = kvmgdb();
         assertEquals(ExitStatus.USAGE, o.status());
