@@ -134,4 +134,23 @@ class KvmRegisterCacheTest {
         assertEquals(rax ^ 0x5A5A_0000L, register("rax"), "the guest ran with the written value");
         assertTrue(getRegs.get() > before, "reads after the write and the run asked KVM");
     }
+
+    /**
+     * Steps in a row run with the same guest debug state, so nothing but the run itself tells the
+     * cache that the registers moved on: each step's pc and stack pointer are the new ones.
+     */
+    @Test
+    void eachOfStepsInARowSeesTheRegistersTheStepLeft() throws Exception {
+        long rip = register("rip");
+        long rsp = register("rsp");
+        ResumeRequest step = new ResumeRequest(Map.of(T1, new ResumeRequest.Step(0)), null);
+        // _start: push %rbp (1 byte), mov %rsp,%rbp (3 bytes), sub $0x28,%rsp (4 bytes), as gcc -O0 emits it.
+        long[] after = {rip + 1, rip + 4, rip + 8};
+        for (long expected : after) {
+            assertEquals(new StopEvent.Signal(T1, StopEvent.SIGTRAP, new StopEvent.Plain()), resume(step));
+            assertEquals(expected, register("rip"), "the pc after this step");
+        }
+        assertEquals(rsp - 8 - 0x28, register("rsp"), "push and sub moved the stack pointer");
+        assertEquals(rsp - 8, register("rbp"), "mov %rsp,%rbp");
+    }
 }
