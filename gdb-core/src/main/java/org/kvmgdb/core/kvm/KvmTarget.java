@@ -90,7 +90,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
     /**
      * Each stopped vCPU's paging state (KVM_GET_SREGS on x86), read once per stop instead of once per
      * memory request: after each {@code stepi} gdb reads the stack, after a breakpoint hit it reads
-     * it twice, and a memory dump is one {@code m} per 8 KiB. Only running the vCPU or writing its
+     * it twice, and a memory dump is one {@code m} per PacketSize / 2 bytes. Only running the vCPU or writing its
      * registers changes it, so every stop, attach and register write forgets it.
      */
     private final Map<VcpuRunner, AddressTranslator.PagingState> pagingThisStop = new HashMap<>();

@@ -15,8 +15,8 @@ public final class FrameBuffer {
     /**
      * Run-length encoding: a character followed by {@code *} and (n + 29) stands for the character
      * and n more of it. n + 29 must be printable, at most {@code ~} (126), and not {@code #} or
-     * {@code $}; n from 3, below which the encoding saves nothing. The limits are gdbserver's
-     * ({@code try_rle} in remote-utils.cc).
+     * {@code $}; n from 3, below which the encoding saves nothing (as gdbserver's {@code try_rle} in
+     * remote-utils.cc). n up to 97, {@code ~}, the manual's limit; gdbserver stops at 96.
      */
     private static final int MIN_REPEATS = 3;
     private static final int MAX_REPEATS = 97;
@@ -52,8 +52,8 @@ public final class FrameBuffer {
     /**
      * Frames the hex of {@code data} (two digits per byte) as an {@code m} or {@code g} reply, a run
      * of two or more equal bytes with equal digits (00, 11, .. ff) run-length encoded. gdb 13 spends
-     * ~20 ns per character it receives (its readchar path), ~300 us for the 16 KiB of hex of an
-     * 8 KiB {@code m} reply, and much of the memory gdb dumps is zeros; gdbserver encodes its replies
+     * ~20 ns per character it receives (its readchar path), ~5 ms for the 256 K hex digits of a
+     * 128 KiB {@code m} reply, and much of the memory gdb dumps is zeros; gdbserver encodes its replies
      * too. Runs are found per byte, not per digit, so other data costs one comparison a byte. No
      * hex digit is a framing, escape or run character, so the runs read unambiguously.
      */

@@ -26,9 +26,9 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The packet codec on the paths every round trip takes (issue 7): an {@code m} reply's hex and frame
- * (64 bytes is the stack read after each {@code stepi}, 8 KiB one request of a memory dump), and
- * decoding plus parsing the {@code m} request. {@code -prof gc} shows the bytes allocated per
- * operation; {@code frameHex} is meant to allocate none, {@code stringHexThenFrame} is the way replies
+ * (64 bytes is the stack read after each {@code stepi}, 8 KiB one request of a memory dump at the
+ * former PacketSize 0x4000), and decoding plus parsing the {@code m} request. {@code -prof gc}
+ * shows the bytes allocated per operation; {@code frameHex} is meant to allocate none, {@code stringHexThenFrame} is the way replies
  * were built before (hex String, bytes, framed copy), kept for comparison. 128 KiB is one request of
  * a dump at PacketSize 0x40000; {@code data} is random bytes (no runs) or zeros (one run).
  */
