@@ -197,12 +197,13 @@ public final class ProviderRegistry {
     /**
      * Asked only of the transports a message or a run needs, never at load: a check can cost a
      * probe (the Unix transport opens a socket), and a tcp run need not pay for the others' (issue 7).
-     * A check that throws makes the transport unavailable, with its message as the reason.
+     * A check that throws makes the transport unavailable, with its message as the reason; a
+     * LinkageError too (a class the check needs is missing), as when the check ran at load.
      */
     public static String unavailabilityReason(TransportProvider provider) {
         try {
             return provider.unavailabilityReason();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             Logger.debug(e, "transport {}: availability check failed", provider.scheme());
             return "its availability check failed (" + e + ")";
         }

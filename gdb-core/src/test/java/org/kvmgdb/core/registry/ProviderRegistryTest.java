@@ -51,6 +51,7 @@ class ProviderRegistryTest {
     static Path broken;
     static Path duplicate;
     static Path twin;
+    static Path checks;
 
     @BeforeAll
     static void buildJars(@TempDir Path work) throws Exception {
@@ -81,6 +82,15 @@ class ProviderRegistryTest {
                 + "public String scheme() { return \"nope\"; }\n"
                 + "public String syntax() { return \"nope:DEV\"; }\n"
                 + "public String unavailabilityReason() { return \"no such device here\"; }\n}\n");
+        // Availability checks that fail: a bug (an exception) and a class the check needs missing from its jar.
+        sources.put("CheckThrowsTransport", "public class CheckThrowsTransport extends GoodTransport {\n"
+                + "public String scheme() { return \"boom\"; }\n"
+                + "public String syntax() { return \"boom:X\"; }\n"
+                + "public String unavailabilityReason() { throw new IllegalStateException(\"probe exploded\"); }\n}\n");
+        sources.put("CheckLinkageTransport", "public class CheckLinkageTransport extends GoodTransport {\n"
+                + "public String scheme() { return \"gone\"; }\n"
+                + "public String syntax() { return \"gone:X\"; }\n"
+                + "public String unavailabilityReason() { return AbsentBase.class.getName(); }\n}\n");
         PluginJars plugins = PluginJars.compile(work, sources);
 
         good = plugins.jar("good.jar").arch("GoodArch").transport("GoodTransport").transport("UnavailableTransport").build();
@@ -90,6 +100,7 @@ class ProviderRegistryTest {
                 .build();
         duplicate = plugins.jar("duplicate.jar").arch("OtherGoodArch").transport("OtherTransport").klass("GoodTransport").build();
         twin = plugins.jar("twin.jar").arch("TwinArch").build();
+        checks = plugins.jar("checks.jar").transport("CheckThrowsTransport").transport("CheckLinkageTransport").build();
     }
 
     /** Loaders stay open while the test uses the providers (they load classes lazily). */
@@ -235,6 +246,30 @@ class ProviderRegistryTest {
                 () -> registry.parseAddress("nope:x", TransportOptions.DEFAULTS));
         assertEquals("transport 'nope' in 'nope:x' cannot be used here: no such device here; accepted forms: tt:NAME",
                 e.getMessage());
+    }
+
+    /**
+     * Availability is asked only when needed (issue 7), no longer at load where a failing check got the
+     * provider skipped: a check that throws, an exception or a linkage error alike, makes that transport
+     * unavailable with the reason, and the error messages and the other transports still work.
+     */
+    @Test
+    void aTransportWhoseAvailabilityCheckFailsIsUnavailableAndTheOthersWork() throws Exception {
+        ProviderRegistry registry = load(Selection.NONE, checks, good);
+        assertEquals(List.of("boom", "gone", "nope", "tt"), keys(registry.transports()));
+        assertEquals(List.of("tt:NAME"), registry.acceptedAddressForms());
+        for (String scheme : List.of("boom", "gone")) {
+            TransportAddressException e = assertThrows(TransportAddressException.class,
+                    () -> registry.parseAddress(scheme + ":x", TransportOptions.DEFAULTS));
+            assertTrue(e.getMessage().startsWith("transport '" + scheme + "' in '" + scheme
+                    + ":x' cannot be used here: its availability check failed ("), e.getMessage());
+            assertTrue(e.getMessage().endsWith("; accepted forms: tt:NAME"), e.getMessage());
+        }
+        assertTrue(ProviderRegistry.unavailabilityReason(registry.transport("boom").orElseThrow().provider())
+                .contains("probe exploded"));
+        assertTrue(ProviderRegistry.unavailabilityReason(registry.transport("gone").orElseThrow().provider())
+                .contains("AbsentBase"));
+        assertEquals("tt:x", registry.parseAddress("tt:x", TransportOptions.DEFAULTS).describe());
     }
 
     @Test
