@@ -223,6 +223,30 @@ class LauncherEndToEndTest {
         assertFalse(loopback.err().contains("can read and write the whole VM"), loopback.both());
     }
 
+    /**
+     * {@code run} starts the warm-up thread (StartupWarmup), which initialises tinylog's configuration
+     * and JNA while picocli parses: --log-level must still decide what a run logs, and a JNA that
+     * cannot load must still be named in what the user reads.
+     */
+    @Test
+    void aRunLogsAtTheLevelAskedAndNamesABrokenJna() throws Exception {
+        assumeTrue(Files.isWritable(Path.of("/dev/kvm")), "/dev/kvm is missing or not writable");
+        String e2e = Path.of("target/guests/e2e.elf").toAbsolutePath().toString();
+        Product.Result debug = Product.run(work, "run", "--log-level", "debug", "--gdb", "tcp:127.0.0.1:0", e2e);
+        assertEquals(7, debug.status(), debug.both());
+        assertTrue(debug.err().lines().anyMatch(l -> l.contains(" DEBUG ")), "debug lines: " + debug.both());
+        Product.Result warn = Product.run(work, "run", "--log-level", "warn", "--gdb", "tcp:127.0.0.1:0", e2e);
+        assertEquals(7, warn.status(), warn.both());
+        assertFalse(warn.err().lines().anyMatch(l -> l.contains(" INFO ") || l.contains(" DEBUG ")),
+                "nothing below warn: " + warn.both());
+
+        Product.Result noJna = Product.run(Product.home().resolve("bin/kvmgdb"), work,
+                Map.of("JAVA_OPTS", "-Djna.boot.library.path=/nonexistent -Djna.nosys=true -Djna.nounpack=true"),
+                "run", "--gdb", "tcp:127.0.0.1:0", e2e);
+        assertEquals(1, noJna.status(), noJna.both());
+        assertTrue(noJna.err().contains("JNA native support"), "JNA's own message: " + noJna.both());
+    }
+
     @Test
     void badMemoryCpusAndMissingGuestExitTwo() throws Exception {
         Product.Result memory = Product.run(work, "run", "--memory", "lots", guest.toString());
