@@ -84,12 +84,15 @@ public final class Vcpu implements VcpuHandle {
         }
         ByteBuffer answer = answers[slot];
         int size = Math.min(answer.capacity(), arg.capacity());
+        // The absolute bulk copies are bounded by the limit; the ioctl, like VcpuHandle's contract,
+        // by the capacity alone. A view with the whole capacity only for a caller that set a limit.
+        ByteBuffer whole = arg.limit() == arg.capacity() ? arg : arg.duplicate().clear();
         if ((validAnswers & (1 << slot)) != 0) {
-            arg.put(0, answer, 0, size);
+            whole.put(0, answer, 0, size);
             return answerResults[slot];
         }
         int result = Sys.ioctl(kernel, fd, request, arg);
-        answer.put(0, arg, 0, size);
+        answer.put(0, whole, 0, size);
         answerResults[slot] = result;
         validAnswers |= 1 << slot;
         return result;

@@ -153,4 +153,20 @@ class KvmRegisterCacheTest {
         assertEquals(rsp - 8 - 0x28, register("rsp"), "push and sub moved the stack pointer");
         assertEquals(rsp - 8, register("rbp"), "mov %rsp,%rbp");
     }
+
+    /**
+     * VcpuHandle.ioctl passes a buffer's whole capacity and ignores its position and limit; a cached
+     * answer is copied the same way, to a caller's buffer with a smaller limit too.
+     */
+    @Test
+    void aCachedReadFillsTheWholeBufferWhateverItsLimit() throws Exception {
+        long rip = register("rip");
+        Vcpu vcpu = vm.vcpus().get(0);
+        for (int i = 0; i < 2; i++) { // the second is served from the first's answer
+            java.nio.ByteBuffer regs = org.kvmgdb.api.hypervisor.VcpuHandle.buffer(org.kvmgdb.arch.x86.kvm.KvmRegs.SIZE);
+            regs.position(16).limit(24);
+            vcpu.ioctl(KvmIoctls.KVM_GET_REGS, regs);
+            assertEquals(rip, regs.clear().getLong(org.kvmgdb.arch.x86.kvm.KvmRegs.RIP), "rip in read " + i);
+        }
+    }
 }
