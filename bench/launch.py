@@ -4,7 +4,7 @@
 # connection would count as a debugger that attached and left). Then, as a second figure, what a user
 # waits for: it connects as gdb does and times, from the same start, the stub's reply to gdb's first
 # packet (qSupported). Then ends the process. Prints "FIGURE launch <milliseconds>" and
-# "FIGURE launch_reply <milliseconds>", or "FIGURE_ERROR launch <why>".
+# "FIGURE launch_reply <milliseconds>", or "FIGURE_ERROR <figure> <why>" for the one that failed.
 import os
 import shlex
 import socket
@@ -57,6 +57,7 @@ argv = shlex.split(os.environ["BENCH_LAUNCH_CMD"])
 log = open(os.environ["BENCH_LOG"], "wb")
 start = time.perf_counter()
 process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+figure = "launch"  # the figure being taken, for the error line
 try:
     while not listening(port):
         if process.poll() is not None:
@@ -65,9 +66,10 @@ try:
             raise RuntimeError("%s did not listen on port %d within 120 s" % (argv[0], port))
         time.sleep(0.0005)
     say("FIGURE launch %.3f" % ((time.perf_counter() - start) * 1000))
+    figure = "launch_reply"
     say("FIGURE launch_reply %.3f" % (first_reply(port, start) * 1000))
 except Exception as e:
-    say("FIGURE_ERROR launch " + str(e))
+    say("FIGURE_ERROR %s %s" % (figure, e))
 finally:
     process.terminate()
     try:
