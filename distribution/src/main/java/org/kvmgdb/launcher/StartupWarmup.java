@@ -49,6 +49,11 @@ final class StartupWarmup implements Runnable {
         if (args.length == 0 || !(args[0].equals("run") || args[0].equals("demo"))) {
             return;
         }
+        for (String arg : args) {
+            if (arg.equals("-h") || arg.equals("--help")) {
+                return; // only prints the usage: nothing of a start to prepare
+            }
+        }
         Thread t = new Thread(new StartupWarmup(), "kvmgdb-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
