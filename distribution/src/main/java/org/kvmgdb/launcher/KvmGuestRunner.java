@@ -27,6 +27,7 @@ import org.kvmgdb.core.registry.ProviderRegistry;
 import org.kvmgdb.core.registry.RegistryException;
 import org.kvmgdb.core.server.GdbServer;
 import org.kvmgdb.core.session.SessionOptions;
+import org.kvmgdb.core.session.SessionWarmup;
 import org.tinylog.Logger;
 
 /**
@@ -138,6 +139,9 @@ public final class KvmGuestRunner implements GuestRunner {
                         started.close();
                     }, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
+                    if (SessionWarmup.enabled()) {
+                        server.warmUpWhileWaiting(waitForDebugger); // held (-S): every vCPU is stopped, its reads are safe
+                    }
                     server.start();
                     String stopped = waitForDebugger ? "; every vCPU is stopped before its first instruction" : "";
                     if (onStdio(gdb)) {

@@ -12,6 +12,7 @@ import org.kvmgdb.api.transport.Connection;
 import org.kvmgdb.api.transport.Listener;
 import org.kvmgdb.core.session.DebugSession;
 import org.kvmgdb.core.session.SessionOptions;
+import org.kvmgdb.core.session.SessionWarmup;
 import org.kvmgdb.core.target.DebugTarget;
 import org.tinylog.Logger;
 
@@ -37,6 +38,9 @@ public final class GdbServer implements AutoCloseable {
     private WatchedConnection activeConnection;
     private Thread activeThread;
     private boolean closed;
+    /** Asked for by {@link #warmUpWhileWaiting}: null for none, else whether the target may be read. */
+    private Boolean warmUpReadingTarget;
+    private volatile SessionWarmup warmup;
 
     public GdbServer(Listener listener, DebugTarget target, SessionOptions options) {
         this.listener = Objects.requireNonNull(listener, "listener");
@@ -51,9 +55,24 @@ public final class GdbServer implements AutoCloseable {
         endListeners.add(consumer);
     }
 
+    /**
+     * Before {@link #start()}: while no debugger has connected yet, warm the session's code up on an
+     * in-memory connection ({@link SessionWarmup}), ended before the first debugger is served.
+     *
+     * @param readTarget whether the warm-up may read the target: only when its every thread is held
+     *     stopped until a debugger attaches ({@code -S})
+     */
+    public GdbServer warmUpWhileWaiting(boolean readTarget) {
+        warmUpReadingTarget = readTarget;
+        return this;
+    }
+
     /** Starts accepting debuggers. */
     public GdbServer start() {
         acceptThread.start();
+        if (warmUpReadingTarget != null) {
+            warmup = SessionWarmup.start(target, warmUpReadingTarget);
+        }
         Logger.debug("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
         return this;
     }
@@ -98,6 +117,7 @@ public final class GdbServer implements AutoCloseable {
                 }
                 return;
             }
+            stopWarmup(); // before any session: the warm-up may read the target, and must not compete with gdb
             synchronized (lock) {
                 // The previous debugger is gone and its session only detaches the target: wait for it.
                 while (!closed && active != null && activeConnection.hungUp()) {
@@ -133,6 +153,14 @@ public final class GdbServer implements AutoCloseable {
                     closeQuietly(connection);
                 }
             }
+        }
+    }
+
+    private void stopWarmup() {
+        SessionWarmup w = warmup;
+        if (w != null) {
+            w.stop();
+            warmup = null;
         }
     }
 
@@ -198,6 +226,7 @@ public final class GdbServer implements AutoCloseable {
         } catch (IOException e) {
             Logger.warn("closing {}: {}", listener.describe(), e.getMessage());
         }
+        stopWarmup();
         try {
             acceptThread.join();
             if (sessionThread != null) {

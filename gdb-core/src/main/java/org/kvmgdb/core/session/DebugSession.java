@@ -74,6 +74,7 @@ public final class DebugSession implements AutoCloseable {
     private final Connection connection;
     private final DebugTarget target;
     private final SessionOptions options;
+    private final boolean quiet;
     /** Held while an event is handled; waited on for the session's end and, when it ends, for the target's stop. */
     // A ReentrantLock, not a monitor: a vCPU thread reporting a stop while the reader finishes the
     // vCont that started it parks at once instead of spinning on a contended monitor.
@@ -109,9 +110,15 @@ public final class DebugSession implements AutoCloseable {
     private boolean gone;
 
     public DebugSession(Connection connection, DebugTarget target, SessionOptions options) {
+        this(connection, target, options, false);
+    }
+
+    /** @param quiet the session's start and end are logged at debug, not info ({@link SessionWarmup}'s: no debugger came) */
+    DebugSession(Connection connection, DebugTarget target, SessionOptions options, boolean quiet) {
         this.connection = connection;
         this.target = target;
         this.options = options;
+        this.quiet = quiet;
         this.state = new SessionState(target);
         new BaseHandlers(state).register(handlers);
         new ResumeHandlers(state).register(handlers);
@@ -139,7 +146,7 @@ public final class DebugSession implements AutoCloseable {
             Thread reader = new Thread(() -> read(in), "gdb-reader " + connection.peer());
             reader.setDaemon(true);
             reader.start();
-            Logger.info("debugger attached from {}", connection.peer());
+            lifecycle("debugger attached from {}", connection.peer());
             end = awaitEnd();
         } catch (IOException e) {
             Logger.warn("connection from {} failed: {}", connection.peer(), e.getMessage());
@@ -162,8 +169,16 @@ public final class DebugSession implements AutoCloseable {
         }
         finish(end);
         closeConnection();
-        Logger.info("debugger session from {} ended: {}", connection.peer(), end);
+        lifecycle("debugger session from {} ended: {}", connection.peer(), end);
         return end;
+    }
+
+    private void lifecycle(String message, Object... arguments) {
+        if (quiet) {
+            Logger.debug(message, arguments);
+        } else {
+            Logger.info(message, arguments);
+        }
     }
 
     /** Ends the session from another thread; the target is detached as if the connection dropped. */
@@ -295,7 +310,7 @@ public final class DebugSession implements AutoCloseable {
             return stopped(s.event());
         }
         if (event instanceof SessionEvent.ConnectionLost lost) {
-            Logger.info("debugger at {} went away ({})", connection.peer(), lost.why());
+            lifecycle("debugger at {} went away ({})", connection.peer(), lost.why());
             return End.DISCONNECTED;
         }
         return End.CLOSED;
