@@ -84,6 +84,11 @@ public final class SessionWarmup {
         }
     }
 
+    /** Waits until the warm-up has ended on its own (its rounds or its time used up) or was stopped. */
+    public void awaitEnd() throws InterruptedException {
+        thread.join();
+    }
+
     /** Rounds of the script served so far. */
     public int rounds() {
         return rounds;
