@@ -140,7 +140,8 @@ public final class KvmGuestRunner implements GuestRunner {
                     }, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
                     if (SessionWarmup.enabled()) {
-                        server.warmUpWhileWaiting(waitForDebugger); // held (-S): every vCPU is stopped, its reads are safe
+                        // held (-S): every vCPU is stopped, its reads are safe
+                        server.warmUpWhileWaiting(waitForDebugger, ScratchGuest.maker(arch, kvmDevice()));
                     }
                     server.start();
                     String stopped = waitForDebugger ? "; every vCPU is stopped before its first instruction" : "";

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.kvmgdb.api.transport.Connection;
@@ -40,6 +41,7 @@ public final class GdbServer implements AutoCloseable {
     private boolean closed;
     /** Asked for by {@link #warmUpWhileWaiting}: null for none, else whether the target may be read. */
     private Boolean warmUpReadingTarget;
+    private Callable<SessionWarmup.Scratch> warmUpScratchVm;
     private volatile SessionWarmup warmup;
 
     public GdbServer(Listener listener, DebugTarget target, SessionOptions options) {
@@ -63,7 +65,13 @@ public final class GdbServer implements AutoCloseable {
      *     stopped until a debugger attaches ({@code -S})
      */
     public GdbServer warmUpWhileWaiting(boolean readTarget) {
+        return warmUpWhileWaiting(readTarget, null);
+    }
+
+    /** @param scratchVm a scratch VM for the warm-up to drive instead (see {@link SessionWarmup#start(DebugTarget, boolean, Callable)}); may be null */
+    public GdbServer warmUpWhileWaiting(boolean readTarget, Callable<SessionWarmup.Scratch> scratchVm) {
         warmUpReadingTarget = readTarget;
+        warmUpScratchVm = scratchVm;
         return this;
     }
 
@@ -71,7 +79,7 @@ public final class GdbServer implements AutoCloseable {
     public GdbServer start() {
         acceptThread.start();
         if (warmUpReadingTarget != null) {
-            warmup = SessionWarmup.start(target, warmUpReadingTarget);
+            warmup = SessionWarmup.start(target, warmUpReadingTarget, warmUpScratchVm);
         }
         Logger.debug("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
         return this;

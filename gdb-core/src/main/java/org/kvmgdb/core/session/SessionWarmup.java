@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.kvmgdb.api.arch.RegisterDescriptor;
 import org.kvmgdb.api.arch.TargetDescription;
@@ -35,21 +36,64 @@ public final class SessionWarmup {
     static final long MAX_MILLIS = 200;
 
     private final Thread thread;
-    private final ScriptedConnection connection;
     private volatile boolean stopped;
     private volatile int rounds;
+    private volatile ScriptedConnection connection;
+    /** Guards {@link #inSession}: {@link #stop()} waits for a session that has begun, not for a scratch VM still booting. */
+    private final Object phase = new Object();
+    private boolean inSession;
 
-    private SessionWarmup(DebugTarget target, boolean readTarget) {
-        ScratchTarget scratch = new ScratchTarget(target, readTarget);
-        this.connection = new ScriptedConnection(script(scratch, readTarget));
-        DebugSession session = new DebugSession(connection, scratch, SessionOptions.DEFAULTS, true);
-        this.thread = new Thread(() -> {
-            long start = System.nanoTime();
-            session.run();
-            Logger.debug("session warm-up: {} rounds in {} ms", rounds, (System.nanoTime() - start) / 1_000_000);
-        }, "kvmgdb-session-warmup");
+    /**
+     * A target the warm-up may drive entirely, resumes and breakpoints included (a scratch VM running a
+     * loop of its own), and what to close after it.
+     */
+    public record Scratch(DebugTarget target, AutoCloseable resources) {
+    }
+
+    private SessionWarmup(DebugTarget target, boolean readTarget, Callable<Scratch> scratchVm) {
+        this.thread = new Thread(() -> run(target, readTarget, scratchVm), "kvmgdb-session-warmup");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY);
+    }
+
+    private void run(DebugTarget real, boolean readTarget, Callable<Scratch> scratchVm) {
+        long start = System.nanoTime();
+        Scratch scratch = null;
+        if (scratchVm != null && !stopped) {
+            try {
+                scratch = scratchVm.call();
+            } catch (Exception | LinkageError e) {
+                Logger.debug("session warm-up: no scratch VM ({}); a scratch target instead", e.toString());
+            }
+        }
+        try {
+            DebugTarget target = scratch != null ? scratch.target() : new ScratchTarget(real, readTarget);
+            synchronized (phase) {
+                if (stopped) {
+                    return;
+                }
+                inSession = true;
+            }
+            try {
+                new DebugSession(new ScriptedConnection(script(target, scratch != null || readTarget)), target,
+                        SessionOptions.DEFAULTS, true).run();
+            } finally {
+                synchronized (phase) {
+                    inSession = false;
+                    phase.notifyAll();
+                }
+            }
+            Logger.debug("session warm-up: {} rounds on {} in {} ms", rounds, scratch != null ? "a scratch VM" : "a scratch target",
+                    (System.nanoTime() - start) / 1_000_000);
+        } finally {
+            if (scratch != null) {
+                try {
+                    scratch.resources().close();
+                } catch (Exception e) {
+                    Logger.debug("session warm-up: closing the scratch VM: {}", e.toString());
+                }
+            }
+        }
     }
 
     /** Whether the warm-up is on: unless {@code -Dkvmgdb.warmup=false} or {@code KVMGDB_WARMUP=0}. */
@@ -69,18 +113,37 @@ public final class SessionWarmup {
      *     every thread is stopped and no session has it (a guest held before its first instruction)
      */
     public static SessionWarmup start(DebugTarget target, boolean readTarget) {
-        SessionWarmup warmup = new SessionWarmup(target, readTarget);
+        return start(target, readTarget, null);
+    }
+
+    /**
+     * @param scratchVm makes a scratch VM for the warm-up to drive fully, on the warm-up's thread; when
+     *     null, or it fails, the warm-up drives a scratch target over {@code target} as above
+     */
+    public static SessionWarmup start(DebugTarget target, boolean readTarget, Callable<Scratch> scratchVm) {
+        SessionWarmup warmup = new SessionWarmup(target, readTarget, scratchVm);
         warmup.thread.start();
         return warmup;
     }
 
-    /** Ends the warm-up after the packet being handled and waits for its session to end. */
+    /**
+     * Ends the warm-up after the packet being handled and waits for its session to end. A scratch VM
+     * still booting is not waited for: no session starts on it, and it is closed on the warm-up's thread.
+     */
     public void stop() {
         stopped = true;
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        ScriptedConnection c = connection;
+        if (c != null) {
+            c.wake(); // a read waiting for a reply
+        }
+        synchronized (phase) {
+            try {
+                while (inSession) {
+                    phase.wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -98,7 +161,7 @@ public final class SessionWarmup {
      * The packets, framed: a set-up like gdb's, then one round of what gdb sends per breakpoint hit
      * and per {@code stepi}, at the addresses of the thread's pc and stack.
      */
-    private static List<byte[]> script(ScratchTarget target, boolean readTarget) {
+    private static List<byte[]> script(DebugTarget target, boolean readTarget) {
         TargetDescription description = target.description();
         int thread = target.threads().get(0);
         long pc = ScratchTarget.SCRATCH_BASE;
@@ -113,21 +176,24 @@ public final class SessionWarmup {
         if (readTarget) {
             try {
                 pc = pcRegister != null ? littleEndian(target.readRegister(thread, pcRegister.regnum())) : pc;
-                sp = spRegister != null ? littleEndian(target.readRegister(thread, spRegister.regnum())) - 0x40 : sp;
+                sp = spRegister != null ? littleEndian(target.readRegister(thread, spRegister.regnum())) - 0x40 : sp; // RAM's top
             } catch (TargetException | RuntimeException e) {
                 Logger.debug("session warm-up: the target's pc and stack cannot be read ({}); its addresses are guesses", e.getMessage());
             }
         }
         String t = Hex.number(thread);
+        // A breakpoint two bytes after the pc: on a scratch VM's loop (nop x4, jmp back) each continue
+        // hits it, and after the step off it and three more steps the pc is before it again.
+        String breakpoint = Long.toHexString(pc + 2) + ",1";
         List<String> packets = new ArrayList<>();
         // The breakpoint hit (bench/figure.py's bp, as gdb 13 sends it), then three stepi.
         packets.add("vCont;c");
         packets.add("qXfer:threads:read::0,1000");
-        packets.add("z0," + Long.toHexString(pc) + ",1");
+        packets.add("z0," + breakpoint);
         packets.add("m" + Long.toHexString(sp) + ",40");
         packets.add("m" + Long.toHexString(sp - 0x40) + ",40");
         packets.add("vCont;s:" + t);
-        packets.add("Z0," + Long.toHexString(pc) + ",1");
+        packets.add("Z0," + breakpoint);
         for (int i = 0; i < 3; i++) {
             packets.add("vCont;s:" + t + ";c");
             packets.add("m" + Long.toHexString(sp) + ",40");
@@ -144,6 +210,7 @@ public final class SessionWarmup {
         framed.add(frame("Hg0"));
         framed.add(frame("?"));
         framed.add(frame("vCont?"));
+        framed.add(frame("Z0," + breakpoint));
         for (String p : packets) {
             framed.add(frame(p));
         }
@@ -169,19 +236,27 @@ public final class SessionWarmup {
     }
 
     /**
-     * gdb's side: one packet per read, the set-up once, then the round's packets over and over, until
-     * the rounds or the time are used up or {@link #stop()}: then end of stream, and the session ends
-     * as when gdb hangs up. What the session writes is dropped.
+     * gdb's side: one packet per read, each once the reply to the one before has come (a resumed
+     * target answers from its vCPU's thread), the set-up once, then the round's packets over and
+     * over, until the rounds or the time are used up or {@link #stop()}: then end of stream, and the
+     * session ends as when gdb hangs up. What the session writes is only counted: one frame ('$') a reply.
      */
     private final class ScriptedConnection implements Connection {
         /** The set-up packets before the first round. */
-        private static final int SETUP = 5;
+        private static final int SETUP = 6;
         private final List<byte[]> script;
         private final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_MILLIS);
         private int next;
+        private long sent;
+        private long replies;
 
         ScriptedConnection(List<byte[]> script) {
             this.script = script;
+            connection = this;
+        }
+
+        synchronized void wake() {
+            notifyAll();
         }
 
         private final InputStream input = new InputStream() {
@@ -192,29 +267,52 @@ public final class SessionWarmup {
 
             @Override
             public int read(byte[] buffer, int offset, int length) {
-                if (next == script.size()) {
-                    rounds++;
-                    next = SETUP;
+                synchronized (ScriptedConnection.this) {
+                    try {
+                        long left;
+                        while (replies < sent && !stopped && (left = deadline - System.nanoTime()) > 0) {
+                            TimeUnit.NANOSECONDS.timedWait(ScriptedConnection.this, left);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return -1;
+                    }
+                    if (next == script.size()) {
+                        rounds++;
+                        next = SETUP;
+                    }
+                    if (stopped || rounds >= MAX_ROUNDS || System.nanoTime() - deadline > 0) {
+                        return -1;
+                    }
+                    byte[] packet = script.get(next++);
+                    int n = Math.min(length, packet.length); // the session's buffer is far larger than a packet
+                    System.arraycopy(packet, 0, buffer, offset, n);
+                    sent++;
+                    return n;
                 }
-                if (stopped || rounds >= MAX_ROUNDS || System.nanoTime() - deadline > 0) {
-                    return -1;
-                }
-                byte[] packet = script.get(next++);
-                int n = Math.min(length, packet.length); // the session's buffer is far larger than a packet
-                System.arraycopy(packet, 0, buffer, offset, n);
-                return n;
             }
         };
 
         private final OutputStream output = new OutputStream() {
             @Override
             public void write(int b) {
-                // dropped
+                write(new byte[] {(byte) b}, 0, 1);
             }
 
             @Override
             public void write(byte[] data, int offset, int length) {
-                // dropped
+                int frames = 0;
+                for (int i = offset; i < offset + length; i++) {
+                    if (data[i] == '$') { // escaped inside a payload: only a frame's start
+                        frames++;
+                    }
+                }
+                if (frames > 0) {
+                    synchronized (ScriptedConnection.this) {
+                        replies += frames;
+                        ScriptedConnection.this.notifyAll();
+                    }
+                }
             }
         };
 
