@@ -139,7 +139,7 @@ public final class KvmGuestRunner implements GuestRunner {
                         started.close();
                     }, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
-                    if (SessionWarmup.enabled()) {
+                    if (SessionWarmup.enabled() && !onStdio(gdb)) { // on stdio gdb is there at once: nothing to wait for
                         // held (-S): every vCPU is stopped, its reads are safe
                         server.warmUpWhileWaiting(waitForDebugger, ScratchGuest.maker(arch, kvmDevice()));
                     }

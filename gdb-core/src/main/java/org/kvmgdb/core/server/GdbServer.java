@@ -77,10 +77,11 @@ public final class GdbServer implements AutoCloseable {
 
     /** Starts accepting debuggers. */
     public GdbServer start() {
-        acceptThread.start();
         if (warmUpReadingTarget != null) {
+            // Before accepting: a debugger accepted at once (stdio) must find it to stop it.
             warmup = SessionWarmup.start(target, warmUpReadingTarget, warmUpScratchVm);
         }
+        acceptThread.start();
         Logger.debug("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
         return this;
     }
