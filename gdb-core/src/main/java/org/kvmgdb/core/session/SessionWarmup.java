@@ -33,12 +33,13 @@ public final class SessionWarmup {
     public static final String ENVIRONMENT = "KVMGDB_WARMUP";
     /** Rounds of the script: C1 compiles a method after ~200 calls (Tier3InvocationThreshold). */
     static final int MAX_ROUNDS = 300;
-    static final long MAX_MILLIS = 200;
+    static final long MAX_MILLIS = 150;
 
     private final Thread thread;
     private volatile boolean stopped;
     private volatile int rounds;
     private volatile ScriptedConnection connection;
+    private volatile boolean onScratchVm;
     /** Guards {@link #inSession}: {@link #stop()} waits for a session that has begun, not for a scratch VM still booting. */
     private final Object phase = new Object();
     private boolean inSession;
@@ -68,6 +69,7 @@ public final class SessionWarmup {
         }
         try {
             DebugTarget target = scratch != null ? scratch.target() : new ScratchTarget(real, readTarget);
+            onScratchVm = scratch != null;
             synchronized (phase) {
                 if (stopped) {
                     return;
@@ -150,6 +152,11 @@ public final class SessionWarmup {
     /** Waits until the warm-up has ended on its own (its rounds or its time used up) or was stopped. */
     public void awaitEnd() throws InterruptedException {
         thread.join();
+    }
+
+    /** Whether the session ran on a scratch VM (else on a {@link ScratchTarget}). */
+    public boolean onScratchVm() {
+        return onScratchVm;
     }
 
     /** Rounds of the script served so far. */
