@@ -19,10 +19,11 @@ import org.tinylog.Logger;
 /**
  * While the stub waits for gdb, a session on an in-memory connection replays what gdb sends at a
  * breakpoint hit and at a {@code stepi} (vCont, qXfer:threads, z0/Z0, m, g, p), so the JIT has
- * compiled the decoder, the handlers, the hex and frame code and the stop reply by the time gdb
- * sends them (issue 7: the first ~100 breakpoint hits of a session ran at a fifth of the warm
- * rate). The session's target is a {@link ScratchTarget}: nothing of the real guest is changed,
- * and it is read only when the caller says every vCPU is held stopped.
+ * compiled the decoder, the handlers, the hex and frame code, the stop reply and the target's resume
+ * path by the time gdb sends them (issue 7: a session's first few hundred breakpoint hits ran at about
+ * half the warm rate). Its target is a scratch VM the launcher makes ({@link Scratch}: a loop of the
+ * warm-up's own, driven fully), or else a {@link ScratchTarget}, which only reads the real target, and
+ * only when the caller says every vCPU is held stopped. Nothing of the real guest is ever changed.
  *
  * <p>Bounded: at most {@link #MAX_ROUNDS} rounds and {@link #MAX_MILLIS} ms, on a daemon thread of
  * the lowest priority. {@link #stop()} ends it after the packet being handled, before a real
