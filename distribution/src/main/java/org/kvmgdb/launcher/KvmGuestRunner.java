@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.kvmgdb.api.arch.ArchitectureProvider;
@@ -139,9 +140,10 @@ public final class KvmGuestRunner implements GuestRunner {
                         started.close();
                     }, "kvmgdb-shutdown");
                     Runtime.getRuntime().addShutdownHook(cleanup);
-                    if (SessionWarmup.enabled() && !onStdio(gdb)) { // on stdio gdb is there at once: nothing to wait for
-                        // held (-S): every vCPU is stopped, its reads are safe
-                        server.warmUpWhileWaiting(waitForDebugger, ScratchGuest.maker(arch, kvmDevice()));
+                    // On stdio gdb is there at once: nothing to wait for.
+                    Callable<SessionWarmup.Scratch> scratchVm = onStdio(gdb) ? null : ScratchGuest.maker(arch, kvmDevice());
+                    if (scratchVm != null) {
+                        server.warmUpWhileWaiting(scratchVm);
                     }
                     server.start();
                     String stopped = waitForDebugger ? "; every vCPU is stopped before its first instruction" : "";

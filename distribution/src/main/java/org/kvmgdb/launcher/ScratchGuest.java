@@ -16,9 +16,12 @@ import org.kvmgdb.core.session.SessionWarmup;
  * 4 MiB of RAM looping over {@code nop; nop; nop; nop; jmp .-6} at 1 MiB. Its breakpoints, steps and
  * continues take the KVM paths a real session's take (KVM_SET_GUEST_DEBUG, KVM_RUN, the int3 and
  * single-step exits, the vCPU thread hand-off), so the JIT has compiled those too when gdb comes;
- * the user's guest is never touched. x86-64 only (its code bytes are x86's).
+ * the user's guest is never given to the warm-up. Offered on x86-64 only (its code bytes are x86's),
+ * unless {@code -Dkvmgdb.warmup=false} or {@code KVMGDB_WARMUP=0}.
  */
 final class ScratchGuest {
+    static final String PROPERTY = "kvmgdb.warmup";
+    static final String ENVIRONMENT = "KVMGDB_WARMUP";
     /** EM_X86_64 (elf.h). */
     private static final int EM_X86_64 = 62;
     private static final long ENTRY = 0x100000;
@@ -29,9 +32,17 @@ final class ScratchGuest {
     private ScratchGuest() {
     }
 
-    /** A maker of the scratch VM for {@code arch}, or null when there is none for it. */
+    /**
+     * A maker of the scratch VM for {@code arch}, or null when none is offered: the warm-up is off, or
+     * {@code arch} is not x86-64.
+     */
     static Callable<SessionWarmup.Scratch> maker(ArchitectureProvider arch, Path kvmDevice) {
-        if (arch.elfMachine() != EM_X86_64) {
+        return maker(arch, kvmDevice, System.getProperty(PROPERTY), System.getenv(ENVIRONMENT));
+    }
+
+    /** As {@link #maker(ArchitectureProvider, Path)}, with the property's and the environment variable's values given. */
+    static Callable<SessionWarmup.Scratch> maker(ArchitectureProvider arch, Path kvmDevice, String property, String environment) {
+        if (off(property) || off(environment) || arch.elfMachine() != EM_X86_64) {
             return null;
         }
         return () -> {
@@ -39,6 +50,10 @@ final class ScratchGuest {
                     new Vm.Config(RAM, 1, OutputStream.nullOutputStream()), kvmDevice);
             return new SessionWarmup.Scratch(guest.debugTarget(), guest);
         };
+    }
+
+    private static boolean off(String value) {
+        return value != null && (value.equals("0") || value.equalsIgnoreCase("false") || value.equalsIgnoreCase("off"));
     }
 
     /** An ELF64 executable (elf.h's Elf64_Ehdr and one Elf64_Phdr) with the loop as its only PT_LOAD segment. */

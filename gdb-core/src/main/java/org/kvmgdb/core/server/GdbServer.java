@@ -39,8 +39,7 @@ public final class GdbServer implements AutoCloseable {
     private WatchedConnection activeConnection;
     private Thread activeThread;
     private boolean closed;
-    /** Asked for by {@link #warmUpWhileWaiting}: null for none, else whether the target may be read. */
-    private Boolean warmUpReadingTarget;
+    /** Asked for by {@link #warmUpWhileWaiting}: null for no warm-up. */
     private Callable<SessionWarmup.Scratch> warmUpScratchVm;
     private volatile SessionWarmup warmup;
 
@@ -59,27 +58,21 @@ public final class GdbServer implements AutoCloseable {
 
     /**
      * Before {@link #start()}: while no debugger has connected yet, warm the session's code up on an
-     * in-memory connection ({@link SessionWarmup}), ended before the first debugger is served.
+     * in-memory connection driving a scratch VM ({@link SessionWarmup}), never this server's target;
+     * ended before the first debugger is served. No warm-up when {@code scratchVm} fails.
      *
-     * @param readTarget whether the warm-up may read the target: only when its every thread is held
-     *     stopped until a debugger attaches ({@code -S})
+     * @param scratchVm makes the scratch VM, on the warm-up's thread
      */
-    public GdbServer warmUpWhileWaiting(boolean readTarget) {
-        return warmUpWhileWaiting(readTarget, null);
-    }
-
-    /** @param scratchVm a scratch VM for the warm-up to drive instead (see {@link SessionWarmup#start(DebugTarget, boolean, Callable)}); may be null */
-    public GdbServer warmUpWhileWaiting(boolean readTarget, Callable<SessionWarmup.Scratch> scratchVm) {
-        warmUpReadingTarget = readTarget;
-        warmUpScratchVm = scratchVm;
+    public GdbServer warmUpWhileWaiting(Callable<SessionWarmup.Scratch> scratchVm) {
+        warmUpScratchVm = Objects.requireNonNull(scratchVm, "scratchVm");
         return this;
     }
 
     /** Starts accepting debuggers. */
     public GdbServer start() {
-        if (warmUpReadingTarget != null) {
-            // Before accepting: a debugger accepted at once (stdio) must find it to stop it.
-            warmup = SessionWarmup.start(target, warmUpReadingTarget, warmUpScratchVm);
+        if (warmUpScratchVm != null) {
+            // Before accepting: a debugger accepted at once must find it to stop it.
+            warmup = SessionWarmup.start(warmUpScratchVm);
         }
         acceptThread.start();
         Logger.debug("waiting for a debugger on {} (gdb: target remote {})", listener.describe(), listener.gdbTarget());
@@ -126,7 +119,7 @@ public final class GdbServer implements AutoCloseable {
                 }
                 return;
             }
-            stopWarmup(); // before any session: the warm-up may read the target, and must not compete with gdb
+            stopWarmup(); // before any session: the warm-up must not compete with gdb for the CPU
             synchronized (lock) {
                 // The previous debugger is gone and its session only detaches the target: wait for it.
                 while (!closed && active != null && activeConnection.hungUp()) {

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.kvmgdb.api.arch.RegisterDescriptor;
@@ -21,17 +22,15 @@ import org.tinylog.Logger;
  * breakpoint hit and at a {@code stepi} (vCont, qXfer:threads, z0/Z0, m, g, p), so the JIT has
  * compiled the decoder, the handlers, the hex and frame code, the stop reply and the target's resume
  * path by the time gdb sends them (issue 7: a session's first few hundred breakpoint hits ran at about
- * half the warm rate). Its target is a scratch VM the launcher makes ({@link Scratch}: a loop of the
- * warm-up's own, driven fully), or else a {@link ScratchTarget}, which only reads the real target, and
- * only when the caller says every vCPU is held stopped. Nothing of the real guest is ever changed.
+ * half the warm rate). Its only target is a scratch VM the launcher offers ({@link Scratch}: a loop
+ * of the warm-up's own, driven fully); the user's target is never given to it. When no scratch VM
+ * can be made there is no warm-up (logged at debug).
  *
  * <p>Bounded: at most {@link #MAX_ROUNDS} rounds and {@link #MAX_MILLIS} ms, on a daemon thread of
  * the lowest priority. {@link #stop()} ends it after the packet being handled, before a real
- * session starts. Off with {@code -Dkvmgdb.warmup=false} or {@code KVMGDB_WARMUP=0}.
+ * session starts.
  */
 public final class SessionWarmup {
-    public static final String PROPERTY = "kvmgdb.warmup";
-    public static final String ENVIRONMENT = "KVMGDB_WARMUP";
     /** Rounds of the script: C1 compiles a method after ~200 calls (Tier3InvocationThreshold). */
     static final int MAX_ROUNDS = 300;
     static final long MAX_MILLIS = 150;
@@ -40,7 +39,6 @@ public final class SessionWarmup {
     private volatile boolean stopped;
     private volatile int rounds;
     private volatile ScriptedConnection connection;
-    private volatile boolean onScratchVm;
     /** Guards {@link #inSession}: {@link #stop()} waits for a session that has begun, not for a scratch VM still booting. */
     private final Object phase = new Object();
     private boolean inSession;
@@ -52,25 +50,27 @@ public final class SessionWarmup {
     public record Scratch(DebugTarget target, AutoCloseable resources) {
     }
 
-    private SessionWarmup(DebugTarget target, boolean readTarget, Callable<Scratch> scratchVm) {
-        this.thread = new Thread(() -> run(target, readTarget, scratchVm), "kvmgdb-session-warmup");
+    private SessionWarmup(Callable<Scratch> scratchVm) {
+        this.thread = new Thread(() -> run(scratchVm), "kvmgdb-session-warmup");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY);
     }
 
-    private void run(DebugTarget real, boolean readTarget, Callable<Scratch> scratchVm) {
+    private void run(Callable<Scratch> scratchVm) {
         long start = System.nanoTime();
-        Scratch scratch = null;
-        if (scratchVm != null && !stopped) {
-            try {
-                scratch = scratchVm.call();
-            } catch (Exception | LinkageError e) {
-                Logger.debug("session warm-up: no scratch VM ({}); a scratch target instead", e.toString());
-            }
+        if (stopped) {
+            return;
+        }
+        Scratch scratch;
+        try {
+            scratch = scratchVm.call();
+        } catch (Exception | LinkageError e) {
+            Logger.debug("session warm-up: no scratch VM ({}); no warm-up", e.toString());
+            return;
         }
         try {
-            DebugTarget target = scratch != null ? scratch.target() : new ScratchTarget(real, readTarget);
-            onScratchVm = scratch != null;
+            DebugTarget target = scratch.target();
+            List<byte[]> script = script(target);
             synchronized (phase) {
                 if (stopped) {
                     return;
@@ -78,53 +78,33 @@ public final class SessionWarmup {
                 inSession = true;
             }
             try {
-                new DebugSession(new ScriptedConnection(script(target, scratch != null || readTarget)), target,
-                        SessionOptions.DEFAULTS, true).run();
+                new DebugSession(new ScriptedConnection(script), target, SessionOptions.DEFAULTS, true).run();
             } finally {
                 synchronized (phase) {
                     inSession = false;
                     phase.notifyAll();
                 }
             }
-            Logger.debug("session warm-up: {} rounds on {} in {} ms", rounds, scratch != null ? "a scratch VM" : "a scratch target",
-                    (System.nanoTime() - start) / 1_000_000);
+            Logger.debug("session warm-up: {} rounds on a scratch VM in {} ms", rounds, (System.nanoTime() - start) / 1_000_000);
+        } catch (TargetException | RuntimeException e) {
+            Logger.debug("session warm-up: the scratch VM's pc and stack cannot be read ({}); no warm-up", e.toString());
         } finally {
-            if (scratch != null) {
-                try {
-                    scratch.resources().close();
-                } catch (Exception e) {
-                    Logger.debug("session warm-up: closing the scratch VM: {}", e.toString());
-                }
+            try {
+                scratch.resources().close();
+            } catch (Exception e) {
+                Logger.debug("session warm-up: closing the scratch VM: {}", e.toString());
             }
         }
-    }
-
-    /** Whether the warm-up is on: unless {@code -Dkvmgdb.warmup=false} or {@code KVMGDB_WARMUP=0}. */
-    public static boolean enabled() {
-        return !off(System.getProperty(PROPERTY)) && !off(System.getenv(ENVIRONMENT));
-    }
-
-    private static boolean off(String value) {
-        return value != null && (value.equals("0") || value.equalsIgnoreCase("false") || value.equalsIgnoreCase("off"));
     }
 
     /**
      * Starts warming up on its own thread.
      *
-     * @param target the target the real sessions will serve; only its register table is used, unless {@code readTarget}
-     * @param readTarget whether the warm-up may read {@code target}'s registers and memory: only while
-     *     every thread is stopped and no session has it (a guest held before its first instruction)
+     * @param scratchVm makes the scratch VM the warm-up drives, on the warm-up's thread; if it fails,
+     *     there is no warm-up
      */
-    public static SessionWarmup start(DebugTarget target, boolean readTarget) {
-        return start(target, readTarget, null);
-    }
-
-    /**
-     * @param scratchVm makes a scratch VM for the warm-up to drive fully, on the warm-up's thread; when
-     *     null, or it fails, the warm-up drives a scratch target over {@code target} as above
-     */
-    public static SessionWarmup start(DebugTarget target, boolean readTarget, Callable<Scratch> scratchVm) {
-        SessionWarmup warmup = new SessionWarmup(target, readTarget, scratchVm);
+    public static SessionWarmup start(Callable<Scratch> scratchVm) {
+        SessionWarmup warmup = new SessionWarmup(Objects.requireNonNull(scratchVm, "scratchVm"));
         warmup.thread.start();
         return warmup;
     }
@@ -150,17 +130,12 @@ public final class SessionWarmup {
         }
     }
 
-    /** Waits until the warm-up has ended on its own (its rounds or its time used up) or was stopped. */
+    /** Waits until the warm-up has ended on its own (its rounds or its time used up), was stopped, or found no scratch VM. */
     public void awaitEnd() throws InterruptedException {
         thread.join();
     }
 
-    /** Whether the session ran on a scratch VM (else on a {@link ScratchTarget}). */
-    public boolean onScratchVm() {
-        return onScratchVm;
-    }
-
-    /** Rounds of the script served so far. */
+    /** Rounds of the script served so far (0 when there was no scratch VM). */
     public int rounds() {
         return rounds;
     }
@@ -169,26 +144,22 @@ public final class SessionWarmup {
      * The packets, framed: a set-up like gdb's, then one round of what gdb sends per breakpoint hit
      * and per {@code stepi}, at the addresses of the thread's pc and stack.
      */
-    private static List<byte[]> script(DebugTarget target, boolean readTarget) {
+    private static List<byte[]> script(DebugTarget target) throws TargetException {
         TargetDescription description = target.description();
         int thread = target.threads().get(0);
-        long pc = ScratchTarget.SCRATCH_BASE;
-        long sp = ScratchTarget.SCRATCH_BASE + 0x800;
         RegisterDescriptor pcRegister = null;
         for (RegisterDescriptor r : description.registers()) {
             if (r.type().equals("code_ptr") && pcRegister == null) {
                 pcRegister = r;
             }
         }
-        RegisterDescriptor spRegister = description.register("rsp").or(() -> description.register("sp")).orElse(null);
-        if (readTarget) {
-            try {
-                pc = pcRegister != null ? littleEndian(target.readRegister(thread, pcRegister.regnum())) : pc;
-                sp = spRegister != null ? littleEndian(target.readRegister(thread, spRegister.regnum())) - 0x40 : sp; // RAM's top
-            } catch (TargetException | RuntimeException e) {
-                Logger.debug("session warm-up: the target's pc and stack cannot be read ({}); its addresses are guesses", e.getMessage());
-            }
+        if (pcRegister == null) {
+            throw new TargetException(TargetException.EINVAL, "no code_ptr register in the description");
         }
+        long pc = littleEndian(target.readRegister(thread, pcRegister.regnum()));
+        RegisterDescriptor spRegister = description.register("rsp").or(() -> description.register("sp")).orElse(null);
+        // Below the stack's top, where gdb reads a frame; without a stack pointer, the code.
+        long sp = spRegister != null ? littleEndian(target.readRegister(thread, spRegister.regnum())) - 0x40 : pc;
         String t = Hex.number(thread);
         // A breakpoint two bytes after the pc: on a scratch VM's loop (nop x4, jmp back) each continue
         // hits it, and after the step off it and three more steps the pc is before it again.
@@ -208,9 +179,7 @@ public final class SessionWarmup {
         }
         packets.add("m" + Long.toHexString(pc) + ",40");
         packets.add("g");
-        if (pcRegister != null) {
-            packets.add("p" + Hex.number(pcRegister.regnum()));
-        }
+        packets.add("p" + Hex.number(pcRegister.regnum()));
         packets.add("qXfer:threads:read::0,1000");
         List<byte[]> framed = new ArrayList<>();
         framed.add(frame("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386"));
