@@ -1,5 +1,5 @@
-# What both probes share: gdb commands, the stub's `monitor stats` and its CPU time, and the
-# connection to bench.elf stopped at bench_ready(). Imported by mem_cpu.py and bp_cpu.py.
+# What the probes share: gdb commands, the stub's `monitor stats` and its CPU time, and the
+# connection to bench.elf stopped at bench_ready(). Imported by mem_cpu.py, bp_cpu.py and stepi_cpu.py.
 import os, re, gdb
 
 def run(c): return gdb.execute(c, to_string=True)
