@@ -34,4 +34,14 @@ public final class Ioctls {
     public static long iowr(int type, int nr, int size) {
         return ioc(READ | WRITE, type, nr, size);
     }
+
+    /** Whether {@code request} is an {@code _IOR}: the kernel only writes its argument, changing nothing else it was asked to. */
+    public static boolean isReadOnly(long request) {
+        return ((request >>> DIRSHIFT) & 3) == READ;
+    }
+
+    /** {@code _IOC_SIZE(request)}: the size of the struct its argument points to. */
+    public static int size(long request) {
+        return (int) ((request >>> SIZESHIFT) & 0x3FFF);
+    }
 }

@@ -8,6 +8,7 @@ import org.kvmgdb.api.arch.DebugStop;
 import org.kvmgdb.api.arch.DebugStop.Kind;
 import org.kvmgdb.api.arch.HardwareSlot;
 import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.tinylog.Logger;
 
@@ -27,15 +28,11 @@ import org.tinylog.Logger;
  * pc is read with ONE_REG (regs.pc); the exit does not carry it.
  */
 public final class Aarch64StopClassifier implements StopClassifier {
-    /** include/uapi/linux/kvm.h. */
-    static final int KVM_EXIT_DEBUG = 4;
-
-    // struct kvm_run (include/uapi/linux/kvm.h): the exit union starts at offset 32; for
-    // KVM_EXIT_DEBUG it is struct kvm_debug_exit_arch (arch/arm64/include/uapi/asm/kvm.h):
-    //   __u32 hsr; __u32 hsr_high; __u64 far;
-    static final int OFFSET_DEBUG_HSR = 32;
-    static final int OFFSET_DEBUG_HSR_HIGH = 36;
-    static final int OFFSET_DEBUG_FAR = 40;
+    // struct kvm_run's exit union (KvmRunHeader.EXIT_UNION); for KVM_EXIT_DEBUG it is
+    // struct kvm_debug_exit_arch (arch/arm64/include/uapi/asm/kvm.h): __u32 hsr; __u32 hsr_high; __u64 far;
+    static final int OFFSET_DEBUG_HSR = KvmRunHeader.EXIT_UNION;
+    static final int OFFSET_DEBUG_HSR_HIGH = KvmRunHeader.EXIT_UNION + 4;
+    static final int OFFSET_DEBUG_FAR = KvmRunHeader.EXIT_UNION + 8;
 
     // ESR_ELx.EC values (arch/arm64/include/asm/esr.h).
     static final int EC_BREAKPT_LOW = 0x30;
@@ -70,7 +67,7 @@ public final class Aarch64StopClassifier implements StopClassifier {
 
     @Override
     public Optional<DebugStop> classify(VcpuHandle vcpu, int exitReason, ByteBuffer kvmRun) {
-        if (exitReason != KVM_EXIT_DEBUG) {
+        if (exitReason != KvmRunHeader.KVM_EXIT_DEBUG) {
             return Optional.empty();
         }
         int hsr = kvmRun.getInt(OFFSET_DEBUG_HSR);

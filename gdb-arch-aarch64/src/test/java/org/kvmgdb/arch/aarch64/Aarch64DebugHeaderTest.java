@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 
 /**
  * The guest-debug constants of {@link Aarch64GuestDebug}, {@link Aarch64StopClassifier} and
@@ -34,8 +35,10 @@ class Aarch64DebugHeaderTest {
         ours.put("KVM_GUESTDBG_USE_HW", (long) Aarch64GuestDebug.KVM_GUESTDBG_USE_HW);
         ours.put("KVM_CAP_GUEST_DEBUG_HW_BPS", (long) Aarch64GuestDebug.KVM_CAP_GUEST_DEBUG_HW_BPS);
         ours.put("KVM_CAP_GUEST_DEBUG_HW_WPS", (long) Aarch64GuestDebug.KVM_CAP_GUEST_DEBUG_HW_WPS);
-        ours.put("KVM_EXIT_DEBUG", (long) Aarch64StopClassifier.KVM_EXIT_DEBUG);
-        ours.put("offsetof(struct kvm_run, exit_reason)", 8L);
+        ours.put("KVM_EXIT_DEBUG", (long) KvmRunHeader.KVM_EXIT_DEBUG);
+        ours.put("KVM_EXIT_INTERNAL_ERROR", (long) KvmRunHeader.KVM_EXIT_INTERNAL_ERROR);
+        ours.put("offsetof(struct kvm_run, immediate_exit)", (long) KvmRunHeader.IMMEDIATE_EXIT);
+        ours.put("offsetof(struct kvm_run, exit_reason)", (long) KvmRunHeader.EXIT_REASON);
         ours.put("offsetof(struct kvm_run, debug.arch.hsr)", (long) Aarch64StopClassifier.OFFSET_DEBUG_HSR);
         ours.put("offsetof(struct kvm_run, debug.arch.hsr_high)", (long) Aarch64StopClassifier.OFFSET_DEBUG_HSR_HIGH);
         ours.put("offsetof(struct kvm_run, debug.arch.far)", (long) Aarch64StopClassifier.OFFSET_DEBUG_FAR);

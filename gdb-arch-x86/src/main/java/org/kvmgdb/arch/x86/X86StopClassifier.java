@@ -6,6 +6,7 @@ import org.kvmgdb.api.arch.AddressTranslator;
 import org.kvmgdb.api.arch.DebugStop;
 import org.kvmgdb.api.arch.DebugStop.Kind;
 import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.arch.x86.kvm.KvmDebugRegs;
 import org.kvmgdb.arch.x86.kvm.KvmRegs;
@@ -61,11 +62,11 @@ public final class X86StopClassifier implements StopClassifier {
 
     @Override
     public Optional<DebugStop> classify(VcpuHandle vcpu, int exitReason, ByteBuffer kvmRun) {
-        if (exitReason == KvmRun.KVM_EXIT_DEBUG) {
+        if (exitReason == KvmRunHeader.KVM_EXIT_DEBUG) {
             return classifyDebugExit(kvmRun);
         }
-        if (exitReason == KvmRun.KVM_EXIT_INTERNAL_ERROR
-                && KvmRun.internalSuberror(kvmRun) == KvmRun.KVM_INTERNAL_ERROR_EMULATION) {
+        if (exitReason == KvmRunHeader.KVM_EXIT_INTERNAL_ERROR
+                && KvmRun.internalSuberror(kvmRun) == KvmRunHeader.KVM_INTERNAL_ERROR_EMULATION) {
             return classifyEmulationFailure(vcpu, kvmRun);
         }
         return Optional.empty();
@@ -74,7 +75,7 @@ public final class X86StopClassifier implements StopClassifier {
     /** {@link #classifyDebugExit}'s SINGLE_STEP case, read from {@code kvm_run.debug.arch} without allocating. */
     @Override
     public boolean singleStepped(VcpuHandle vcpu, int exitReason, ByteBuffer kvmRun) {
-        if (exitReason != KvmRun.KVM_EXIT_DEBUG || KvmRun.debugException(kvmRun) != DB_VECTOR) {
+        if (exitReason != KvmRunHeader.KVM_EXIT_DEBUG || KvmRun.debugException(kvmRun) != DB_VECTOR) {
             return false;
         }
         long dr6 = KvmRun.debugDr6(kvmRun);

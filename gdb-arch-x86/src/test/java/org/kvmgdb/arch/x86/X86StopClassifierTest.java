@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.kvmgdb.api.arch.BootState.BootParameters;
 import org.kvmgdb.api.arch.DebugStop;
 import org.kvmgdb.api.arch.DebugStop.Kind;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.FakeVm;
 import org.kvmgdb.arch.x86.fake.Hex;
@@ -36,7 +37,7 @@ class X86StopClassifierTest {
     /** A KVM_EXIT_DEBUG kvm_run as arch/x86/kvm/vmx/vmx.c handle_exception_nmi fills it on hardware KVM. */
     private static String debugExit(int exception, long pc, long dr6, long dr7) {
         ByteBuffer b = ByteBuffer.allocate(128).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putInt(8, KvmRun.KVM_EXIT_DEBUG).putInt(32, exception).putLong(40, pc).putLong(48, dr6).putLong(56, dr7);
+        b.putInt(8, KvmRunHeader.KVM_EXIT_DEBUG).putInt(32, exception).putLong(40, pc).putLong(48, dr6).putLong(56, dr7);
         return Hex.of(b.array());
     }
 
@@ -119,10 +120,10 @@ class X86StopClassifierTest {
     void otherExitsAreNoDebugStops() {
         FakeVcpu vcpu = new FakeVcpu();
         ByteBuffer run = Hex.buffer(Recorded.RUN_INT3_EMULATION_FAILURE, 4096);
-        assertEquals(Optional.empty(), classifier.classify(vcpu, KvmRun.KVM_EXIT_IO, run));
-        assertEquals(Optional.empty(), classifier.classify(vcpu, KvmRun.KVM_EXIT_HLT, run));
+        assertEquals(Optional.empty(), classifier.classify(vcpu, KvmRunHeader.KVM_EXIT_IO, run));
+        assertEquals(Optional.empty(), classifier.classify(vcpu, KvmRunHeader.KVM_EXIT_HLT, run));
         run.putInt(KvmRun.INTERNAL_SUBERROR, 3); // KVM_INTERNAL_ERROR_DELIVERY_EV
-        assertEquals(Optional.empty(), classifier.classify(vcpu, KvmRun.KVM_EXIT_INTERNAL_ERROR, run));
+        assertEquals(Optional.empty(), classifier.classify(vcpu, KvmRunHeader.KVM_EXIT_INTERNAL_ERROR, run));
         assertTrue(vcpu.calls().isEmpty());
     }
 
@@ -152,7 +153,7 @@ class X86StopClassifierTest {
             assertTrue(classify(vcpuAtRip(0x100007), shape).map(s -> s.kind() != Kind.SINGLE_STEP).orElse(true), shape);
         }
         ByteBuffer step = Hex.buffer(Recorded.RUN_SINGLE_STEP, 4096);
-        assertEquals(false, classifier.singleStepped(new FakeVcpu(), KvmRun.KVM_EXIT_IO, step), "only a KVM_EXIT_DEBUG is a step");
+        assertEquals(false, classifier.singleStepped(new FakeVcpu(), KvmRunHeader.KVM_EXIT_IO, step), "only a KVM_EXIT_DEBUG is a step");
     }
 
     /** A kernel that reports the emulation failure without instruction bytes: the byte at RIP is read through the page tables. */

@@ -12,6 +12,7 @@ import org.kvmgdb.api.arch.DebugStop;
 import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.HardwareSlot;
 import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.tinylog.Logger;
 
 /**
@@ -112,7 +113,7 @@ final class DataBreakpointProbe {
                     }
                     return watch;
                 }
-                if (reason == KvmIoctl.KVM_EXIT_HLT) {
+                if (reason == KvmRunHeader.KVM_EXIT_HLT) {
                     byte[] b = new byte[1];
                     vm.memory().read(dataAt, b, 0, 1);
                     if (b[0] != 1) {
@@ -120,8 +121,8 @@ final class DataBreakpointProbe {
                     }
                     return false;
                 }
-                if (reason != KvmIoctl.KVM_EXIT_INTR) {
-                    Logger.warn("data breakpoint probe: unexpected {}", KvmIoctl.exitName(reason));
+                if (reason != KvmRunHeader.KVM_EXIT_INTR) {
+                    Logger.warn("data breakpoint probe: unexpected {}", KvmRunHeader.exitName(reason));
                     return false;
                 }
             }

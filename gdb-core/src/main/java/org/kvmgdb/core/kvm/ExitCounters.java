@@ -2,6 +2,7 @@ package org.kvmgdb.core.kvm;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 
 /**
  * One vCPU's {@code KVM_RUN} exits by reason and the time spent inside {@code KVM_RUN}, for
@@ -35,7 +36,7 @@ final class ExitCounters {
         Map<String, Long> named = new LinkedHashMap<>();
         for (int r = 0; r < REASONS; r++) {
             if (byReason[r] > 0) {
-                named.put(KvmIoctl.exitName(r), byReason[r]);
+                named.put(KvmRunHeader.exitName(r), byReason[r]);
             }
         }
         if (other > 0) {

@@ -5,6 +5,7 @@ import static org.kvmgdb.api.hypervisor.Ioctls.io;
 import static org.kvmgdb.api.hypervisor.Ioctls.iow;
 
 import java.util.Map;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 
 /** The architecture-neutral KVM ioctls, capabilities and {@code kvm_run} layout, all from include/uapi/linux/kvm.h. */
 final class KvmIoctl {
@@ -87,14 +88,12 @@ final class KvmIoctl {
         }
     }
 
-    /** {@code struct kvm_run}, the vCPU's shared page. */
+    /**
+     * {@code struct kvm_run}, the vCPU's shared page: the exit union's members the core reads, as
+     * absolute offsets (the union starts at {@link KvmRunHeader#EXIT_UNION}, where exit_reason and the
+     * KVM_EXIT_* values are defined too).
+     */
     static final class Run {
-        /** __u8 immediate_exit: when set, KVM_RUN returns -EINTR at once. */
-        static final int IMMEDIATE_EXIT = 1;
-        /** __u32 exit_reason */
-        static final int EXIT_REASON = 8;
-        /** The exit union starts here, after cr8 and apic_base. */
-        static final int EXIT_UNION = 32;
 
         /** KVM_EXIT_IO: __u8 direction (KVM_EXIT_IO_IN = 0, KVM_EXIT_IO_OUT = 1) */
         static final int IO_DIRECTION = 32;
@@ -132,22 +131,6 @@ final class KvmIoctl {
         }
     }
 
-    /** {@code kvm_run.exit_reason} values (KVM_EXIT_*). */
-    static final int KVM_EXIT_UNKNOWN = 0;
-    static final int KVM_EXIT_EXCEPTION = 1;
-    static final int KVM_EXIT_IO = 2;
-    static final int KVM_EXIT_DEBUG = 4;
-    static final int KVM_EXIT_HLT = 5;
-    static final int KVM_EXIT_MMIO = 6;
-    static final int KVM_EXIT_SHUTDOWN = 8;
-    static final int KVM_EXIT_FAIL_ENTRY = 9;
-    static final int KVM_EXIT_INTR = 10;
-    static final int KVM_EXIT_INTERNAL_ERROR = 17;
-    static final int KVM_EXIT_SYSTEM_EVENT = 24;
-
-    /** KVM_INTERNAL_ERROR_* suberrors. */
-    static final int KVM_INTERNAL_ERROR_EMULATION = 1;
-
     private static final Map<Long, String> NAMES = Map.ofEntries(
             Map.entry(KVM_GET_API_VERSION, "KVM_GET_API_VERSION"),
             Map.entry(KVM_CREATE_VM, "KVM_CREATE_VM"),
@@ -164,22 +147,5 @@ final class KvmIoctl {
     static String name(long request) {
         String name = NAMES.get(request);
         return name != null ? name : String.format("0x%x", request);
-    }
-
-    static String exitName(int reason) {
-        switch (reason) {
-            case KVM_EXIT_UNKNOWN: return "KVM_EXIT_UNKNOWN";
-            case KVM_EXIT_EXCEPTION: return "KVM_EXIT_EXCEPTION";
-            case KVM_EXIT_IO: return "KVM_EXIT_IO";
-            case KVM_EXIT_DEBUG: return "KVM_EXIT_DEBUG";
-            case KVM_EXIT_HLT: return "KVM_EXIT_HLT";
-            case KVM_EXIT_MMIO: return "KVM_EXIT_MMIO";
-            case KVM_EXIT_SHUTDOWN: return "KVM_EXIT_SHUTDOWN";
-            case KVM_EXIT_FAIL_ENTRY: return "KVM_EXIT_FAIL_ENTRY";
-            case KVM_EXIT_INTR: return "KVM_EXIT_INTR";
-            case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
-            case KVM_EXIT_SYSTEM_EVENT: return "KVM_EXIT_SYSTEM_EVENT";
-            default: return "exit reason " + reason;
-        }
     }
 }

@@ -3,6 +3,8 @@ package org.kvmgdb.core.kvm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.kvmgdb.api.arch.RegisterAccess;
+import org.kvmgdb.api.hypervisor.Ioctls;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.kvmgdb.api.hypervisor.VcpuHandle;
 import org.kvmgdb.api.hypervisor.VmHandle;
 
@@ -77,7 +79,7 @@ public final class Vcpu implements VcpuHandle {
     public int ioctl(long request, ByteBuffer arg) {
         int slot = cacheSlot(request);
         if (slot < 0) {
-            if (!pureRead(request)) {
+            if (!Ioctls.isReadOnly(request)) {
                 forgetReads();
             }
             return Sys.ioctl(kernel, fd, request, arg);
@@ -106,7 +108,7 @@ public final class Vcpu implements VcpuHandle {
         int n = 0;
         long[] kept = new long[Math.min(requests.length, Integer.SIZE)];
         for (long request : requests) {
-            if (n < kept.length && pureRead(request)) {
+            if (n < kept.length && Ioctls.isReadOnly(request)) {
                 kept[n++] = request;
             }
         }
@@ -114,7 +116,7 @@ public final class Vcpu implements VcpuHandle {
         answers = new ByteBuffer[n];
         answerResults = new int[n];
         for (int i = 0; i < n; i++) {
-            answers[i] = VcpuHandle.buffer(ioctlSize(cacheable[i]));
+            answers[i] = VcpuHandle.buffer(Ioctls.size(cacheable[i]));
         }
         validAnswers = 0;
     }
@@ -134,19 +136,9 @@ public final class Vcpu implements VcpuHandle {
         return -1;
     }
 
-    /** _IOC_DIR(request) == _IOC_READ (include/uapi/asm-generic/ioctl.h: dir in bits 30-31, READ = 2): the kernel only writes the struct. */
-    private static boolean pureRead(long request) {
-        return ((request >>> 30) & 3) == 2;
-    }
-
-    /** _IOC_SIZE(request): bits 16-29 (include/uapi/asm-generic/ioctl.h). */
-    private static int ioctlSize(long request) {
-        return (int) ((request >>> 16) & 0x3FFF);
-    }
-
     /** An ioctl whose argument is an integer, not a pointer. */
     int ioctl(long request, long arg) {
-        if (!pureRead(request)) {
+        if (!Ioctls.isReadOnly(request)) {
             forgetReads();
         }
         return Sys.ioctl(kernel, fd, request, arg);
@@ -197,7 +189,7 @@ public final class Vcpu implements VcpuHandle {
 
     /** {@code kvm_run.exit_reason} of the last exit. */
     int exitReason() {
-        return kvmRun.getInt(KvmIoctl.Run.EXIT_REASON);
+        return kvmRun.getInt(KvmRunHeader.EXIT_REASON);
     }
 
     /**

@@ -7,6 +7,7 @@ import org.kvmgdb.api.arch.DebugControl;
 import org.kvmgdb.api.arch.DebugStop;
 import org.kvmgdb.api.arch.GuestDebug;
 import org.kvmgdb.api.arch.StopClassifier;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.tinylog.Logger;
 
@@ -303,26 +304,26 @@ final class VcpuRunner {
                 continue;
             }
             int reason = vcpu.exitReason();
-            if (reason != KvmIoctl.KVM_EXIT_IO && reason != KvmIoctl.KVM_EXIT_MMIO) {
+            if (reason != KvmRunHeader.KVM_EXIT_IO && reason != KvmRunHeader.KVM_EXIT_MMIO) {
                 // Port I/O and MMIO complete inside the next KVM_RUN: the registers stay untouched until then.
                 unmaskInterrupts();
             }
             switch (reason) {
-                case KvmIoctl.KVM_EXIT_IO: {
+                case KvmRunHeader.KVM_EXIT_IO: {
                     VmExit exit = devices.portIo(run);
                     if (exit != null) {
                         return new Outcome.Ended(exit);
                     }
                     continue;
                 }
-                case KvmIoctl.KVM_EXIT_MMIO: {
+                case KvmRunHeader.KVM_EXIT_MMIO: {
                     VmExit exit = devices.mmio(run);
                     if (exit != null) {
                         return new Outcome.Ended(exit);
                     }
                     continue;
                 }
-                case KvmIoctl.KVM_EXIT_HLT:
+                case KvmRunHeader.KVM_EXIT_HLT:
                     synchronized (lock) {
                         halted = true;
                     }
@@ -330,7 +331,7 @@ final class VcpuRunner {
                         return new Outcome.Halted();
                     }
                     continue; // parks at the top of the loop
-                case KvmIoctl.KVM_EXIT_INTR:
+                case KvmRunHeader.KVM_EXIT_INTR:
                     continue;
                 default:
                     break;
@@ -432,19 +433,19 @@ final class VcpuRunner {
     private VmExit failure(int reason, ByteBuffer run) {
         String what;
         switch (reason) {
-            case KvmIoctl.KVM_EXIT_SHUTDOWN:
+            case KvmRunHeader.KVM_EXIT_SHUTDOWN:
                 return VmExit.shutdown(vcpu + ": KVM_EXIT_SHUTDOWN (the guest triple-faulted or shut the CPU down); the VM ends");
-            case KvmIoctl.KVM_EXIT_FAIL_ENTRY:
+            case KvmRunHeader.KVM_EXIT_FAIL_ENTRY:
                 what = String.format("KVM_EXIT_FAIL_ENTRY, hardware_entry_failure_reason 0x%x (the CPU state is invalid)",
                         run.getLong(KvmIoctl.Run.FAIL_ENTRY_REASON));
                 return VmExit.failed(vcpu + ": " + what + "; the VM ends", VmExit.GDB_SIGABRT);
-            case KvmIoctl.KVM_EXIT_INTERNAL_ERROR:
+            case KvmRunHeader.KVM_EXIT_INTERNAL_ERROR:
                 return VmExit.failed(vcpu + ": " + internalError(run) + "; the VM ends", VmExit.GDB_SIGILL);
-            case KvmIoctl.KVM_EXIT_SYSTEM_EVENT:
+            case KvmRunHeader.KVM_EXIT_SYSTEM_EVENT:
                 what = "KVM_EXIT_SYSTEM_EVENT type " + run.getInt(KvmIoctl.Run.SYSTEM_EVENT_TYPE);
                 return VmExit.shutdown(vcpu + ": " + what + "; the VM ends");
             default:
-                what = KvmIoctl.exitName(reason) + (reason == KvmIoctl.KVM_EXIT_DEBUG ? " with no debugger to take it" : "");
+                what = KvmRunHeader.exitName(reason) + (reason == KvmRunHeader.KVM_EXIT_DEBUG ? " with no debugger to take it" : "");
                 return VmExit.failed(vcpu + ": unexpected " + what + "; the VM ends", VmExit.GDB_SIGABRT);
         }
     }
@@ -453,7 +454,7 @@ final class VcpuRunner {
         int suberror = run.getInt(KvmIoctl.Run.INTERNAL_SUBERROR);
         int ndata = Math.min(run.getInt(KvmIoctl.Run.INTERNAL_NDATA), 16);
         StringBuilder s = new StringBuilder("KVM_EXIT_INTERNAL_ERROR suberror ").append(suberror);
-        if (suberror == KvmIoctl.KVM_INTERNAL_ERROR_EMULATION) {
+        if (suberror == KvmRunHeader.KVM_INTERNAL_ERROR_EMULATION) {
             s.append(" (KVM could not emulate an instruction; on a PVM host that includes int3 with no debugger)");
         }
         if (ndata > 0) {

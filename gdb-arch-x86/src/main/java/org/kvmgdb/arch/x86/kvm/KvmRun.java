@@ -1,24 +1,22 @@
 package org.kvmgdb.arch.x86.kvm;
 
 import java.nio.ByteBuffer;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 
 /**
- * The parts of {@code struct kvm_run} (include/uapi/linux/kvm.h, x86-64 layout) that debug-exit
+ * The x86 parts of {@code struct kvm_run} (include/uapi/linux/kvm.h, x86-64 layout) that debug-exit
  * classification reads and the CR8 a register write sets, as absolute offsets into the vCPU's
- * mmap-ed {@code kvm_run}.
+ * mmap-ed {@code kvm_run}; the architecture-independent head is {@link KvmRunHeader}.
  */
 public final class KvmRun {
     private KvmRun() {
     }
 
-    // __u8 request_interrupt_window; __u8 immediate_exit; __u8 padding1[6];   at 0
-    // __u32 exit_reason;
-    public static final int EXIT_REASON = 8;
+    // exit_reason, the exit union's offset and the KVM_EXIT_* values are KvmRunHeader's (gdb-api).
     // __u8 ready_for_interrupt_injection; __u8 if_flag; __u16 flags;   at 12
     // __u64 cr8;  in: what KVM_RUN loads into CR8 when there is no in-kernel local APIC; out: CR8
     public static final int CR8 = 16;
-    // the exit union starts at 32 (after ready_for_interrupt_injection, if_flag, flags, cr8, apic_base)
-    public static final int UNION = 32;
+    private static final int UNION = KvmRunHeader.EXIT_UNION;
 
     // KVM_EXIT_DEBUG: struct kvm_debug_exit_arch (arch/x86/include/uapi/asm/kvm.h)
     //   { __u32 exception; __u32 pad; __u64 pc; __u64 dr6; __u64 dr7; }
@@ -40,19 +38,11 @@ public final class KvmRun {
     public static final int EMULATION_FAILURE_INSN_BYTES = UNION + 17;
     public static final int EMULATION_FAILURE_INSN_MAX = 15;
 
-    // exit reasons (include/uapi/linux/kvm.h)
-    public static final int KVM_EXIT_IO = 2;
-    public static final int KVM_EXIT_DEBUG = 4;
-    public static final int KVM_EXIT_HLT = 5;
-    public static final int KVM_EXIT_MMIO = 6;
-    public static final int KVM_EXIT_INTERNAL_ERROR = 17;
-    /** internal.suberror: the instruction emulator failed. */
-    public static final int KVM_INTERNAL_ERROR_EMULATION = 1;
     /** emulation_failure.flags: insn_size and insn_bytes are valid. */
     public static final long KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES = 1L;
 
     public static int exitReason(ByteBuffer run) {
-        return run.getInt(EXIT_REASON);
+        return run.getInt(KvmRunHeader.EXIT_REASON);
     }
 
     public static int debugException(ByteBuffer run) {
@@ -84,7 +74,7 @@ public final class KvmRun {
      * none (older kernels, or a failure before any byte was fetched).
      */
     public static byte[] emulationFailureInstruction(ByteBuffer run) {
-        if (internalSuberror(run) != KVM_INTERNAL_ERROR_EMULATION
+        if (internalSuberror(run) != KvmRunHeader.KVM_INTERNAL_ERROR_EMULATION
                 || internalNdata(run) < 3 // flags + the 16 bytes of insn_size/insn_bytes
                 || (run.getLong(EMULATION_FAILURE_FLAGS) & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) == 0) {
             return new byte[0];

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.kvmgdb.api.hypervisor.HypervisorException;
+import org.kvmgdb.api.hypervisor.KvmRunHeader;
 import org.kvmgdb.arch.x86.fake.FakeVcpu;
 import org.kvmgdb.arch.x86.fake.FakeVm;
 import org.kvmgdb.arch.x86.fake.Hex;
@@ -134,7 +135,7 @@ class KvmStructsTest {
     @Test
     void kvmRunDebugFieldsOfARecordedSingleStep() {
         ByteBuffer run = Hex.buffer(Recorded.RUN_SINGLE_STEP, 4096);
-        assertEquals(KvmRun.KVM_EXIT_DEBUG, KvmRun.exitReason(run));
+        assertEquals(KvmRunHeader.KVM_EXIT_DEBUG, KvmRun.exitReason(run));
         assertEquals(1, KvmRun.debugException(run));
         assertEquals(0x100007L, KvmRun.debugPc(run));
         assertEquals(0xFFFF4FF0L, KvmRun.debugDr6(run));
@@ -144,8 +145,8 @@ class KvmStructsTest {
     @Test
     void kvmRunEmulationFailureCarriesTheFetchedInstructionBytes() {
         ByteBuffer run = Hex.buffer(Recorded.RUN_INT3_EMULATION_FAILURE, 4096);
-        assertEquals(KvmRun.KVM_EXIT_INTERNAL_ERROR, KvmRun.exitReason(run));
-        assertEquals(KvmRun.KVM_INTERNAL_ERROR_EMULATION, KvmRun.internalSuberror(run));
+        assertEquals(KvmRunHeader.KVM_EXIT_INTERNAL_ERROR, KvmRun.exitReason(run));
+        assertEquals(KvmRunHeader.KVM_INTERNAL_ERROR_EMULATION, KvmRun.internalSuberror(run));
         assertEquals(8, KvmRun.internalNdata(run));
         byte[] insn = KvmRun.emulationFailureInstruction(run);
         assertEquals(15, insn.length);
