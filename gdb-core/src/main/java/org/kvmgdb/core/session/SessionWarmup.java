@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.kvmgdb.api.arch.RegisterDescriptor;
 import org.kvmgdb.api.arch.TargetDescription;
 import org.kvmgdb.api.transport.Connection;
+import org.kvmgdb.core.protocol.Framing;
 import org.kvmgdb.core.protocol.Hex;
 import org.kvmgdb.core.target.DebugTarget;
 import org.kvmgdb.core.target.TargetException;
@@ -194,22 +195,17 @@ public final class SessionWarmup {
         return framed;
     }
 
+    /** {@code $payload#checksum}. */
+    private static byte[] frame(String payload) {
+        return Framing.frame(payload.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
     private static long littleEndian(byte[] bytes) {
         long value = 0;
         for (int i = Math.min(8, bytes.length) - 1; i >= 0; i--) {
             value = value << 8 | (bytes[i] & 0xff);
         }
         return value;
-    }
-
-    /** {@code $payload#checksum}: the checksum is the payload's bytes summed modulo 256. */
-    private static byte[] frame(String payload) {
-        byte[] p = payload.getBytes(StandardCharsets.ISO_8859_1);
-        int sum = 0;
-        for (byte b : p) {
-            sum += b & 0xff;
-        }
-        return ("$" + payload + "#" + String.format("%02x", sum & 0xff)).getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /**
