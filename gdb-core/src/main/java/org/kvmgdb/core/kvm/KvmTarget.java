@@ -621,15 +621,32 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
 
     @Override
     public void insertBreakpoint(BreakpointType type, long address, int kind) throws TargetException {
+        insertBreakpoint(0, type, address, kind);
+    }
+
+    /**
+     * Plants through the page tables of {@code thread}, gdb's {@code Hg} thread, as QEMU's gdbstub
+     * does through its selected CPU: in an SMP guest whose vCPUs run different processes, a user
+     * address means the page of the process gdb is looking at. The other stopped vCPUs remain the
+     * fallback for kernel addresses (KPTI), as for {@code m}.
+     */
+    @Override
+    public void insertBreakpoint(int thread, BreakpointType type, long address, int kind) throws TargetException {
         synchronized (lock) {
+            VcpuRunner selected = breakpointRunner(thread);
             if (type == BreakpointType.SOFTWARE) {
-                insertSoftware(address, kind);
+                insertSoftware(selected, address, kind);
             } else if (type == BreakpointType.HARDWARE) {
                 insertHardware(address);
             } else {
-                watchpoints.insert(type, address, kind, hardwareBreakpoints, translation(runners.get(0)), vm.memory());
+                watchpoints.insert(type, address, kind, thread > 0 ? thread : 0, hardwareBreakpoints, translation(selected), vm.memory());
             }
         }
+    }
+
+    /** The vCPU whose page tables a breakpoint for gdb thread {@code thread} is planted through; 0 or -1 (any): vCPU 0. Lock held. */
+    private VcpuRunner breakpointRunner(int thread) throws TargetException {
+        return thread > 0 ? stoppedRunner(thread) : runners.get(0);
     }
 
     @Override
@@ -648,7 +665,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
         }
     }
 
-    private void insertSoftware(long address, int kind) throws TargetException {
+    private void insertSoftware(VcpuRunner selected, long address, int kind) throws TargetException {
         if (softwareBreakpoints.containsKey(address)) {
             return;
         }
@@ -660,7 +677,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             throw new TargetException(TargetException.EINVAL, String.format("no breakpoint of kind %d at 0x%x: not an instruction boundary", kind, address));
         }
         GuestMemory memory = vm.memory();
-        AddressSpaces spaces = addressSpaces(runners.get(0));
+        AddressSpaces spaces = addressSpaces(selected);
         long[] physical = new long[instruction.length];
         for (int i = 0; i < instruction.length; i++) {
             Optional<Translation> t = spaces.translate(address + i);
@@ -857,7 +874,7 @@ public final class KvmTarget implements DebugTarget, PhysicalMemoryAccess, RunCo
             if (armed != null) {
                 Logger.debug("stepped watchpoints: {} single steps in the last round", armed.steps());
             }
-            armed = watchpoints.isEmpty() ? null : watchpoints.arm(translation(runners.get(0)), vm.memory());
+            armed = watchpoints.isEmpty() ? null : watchpoints.armPerThread(thread -> translation(breakpointRunner(thread)), vm.memory());
             round = r;
             advance(r);
             pending = takeReport();

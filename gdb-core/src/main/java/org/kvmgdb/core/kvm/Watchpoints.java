@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.kvmgdb.api.arch.GuestDebug;
@@ -43,11 +45,19 @@ final class Watchpoints {
         long physical(long virtualAddress);
     }
 
+    /** The page tables a watch is located through: those of the gdb thread it was inserted for (0: any). */
+    @FunctionalInterface
+    interface Translations {
+        Translation of(int thread) throws TargetException;
+    }
+
     /** One {@code Z2}/{@code Z3}/{@code Z4} as gdb asked for it. */
     static final class Watch {
         final BreakpointType type;
         final long address;
         final int length;
+        /** The gdb thread ({@code Hg}) whose page tables locate the watch; 0 when gdb named none. */
+        final int thread;
         /** The debug-register pieces, in order; empty when the watch is stepped. */
         final List<HardwareSlot> slots;
         /** The bytes as gdb last saw them: at insert, at its last hit, after gdb wrote them. */
@@ -56,10 +66,11 @@ final class Watchpoints {
         ByteBuffer[] views;
         long[] physical;
 
-        Watch(BreakpointType type, long address, int length, List<HardwareSlot> slots) {
+        Watch(BreakpointType type, long address, int length, int thread, List<HardwareSlot> slots) {
             this.type = type;
             this.address = address;
             this.length = length;
+            this.thread = thread;
             this.slots = List.copyOf(slots);
         }
 
@@ -234,6 +245,15 @@ final class Watchpoints {
      */
     void insert(BreakpointType type, long address, int length, List<HardwareSlot> executeSlots, Translation translation,
             GuestMemory memory) throws TargetException {
+        insert(type, address, length, 0, executeSlots, translation, memory);
+    }
+
+    /**
+     * {@code Z2}/{@code Z3}/{@code Z4} for gdb thread {@code thread} (0: any), whose page tables
+     * {@code translation} walks; {@link #armPerThread} locates the watch through the same thread's tables.
+     */
+    void insert(BreakpointType type, long address, int length, int thread, List<HardwareSlot> executeSlots, Translation translation,
+            GuestMemory memory) throws TargetException {
         if (length <= 0) {
             throw new TargetException(TargetException.EINVAL, "a watchpoint covers at least one byte, not " + length);
         }
@@ -265,7 +285,7 @@ final class Watchpoints {
             throw new TargetException(TargetException.EINVAL, "data breakpoints do not fire on this host, and only write"
                     + " watchpoints can be emulated by single-stepping: " + type + " refused");
         }
-        Watch w = new Watch(type, address, length, slots);
+        Watch w = new Watch(type, address, length, thread, slots);
         byte[] now = locate(w, translation, memory);
         if (now == null) {
             throw new TargetException(TargetException.EFAULT, String.format("cannot watch 0x%x,%d: not mapped", address, length));
@@ -332,9 +352,24 @@ final class Watchpoints {
      * other physical pages takes the new bytes as what gdb saw.
      */
     Armed arm(Translation translation, GuestMemory memory) {
+        try {
+            return armPerThread(thread -> translation, memory);
+        } catch (TargetException e) {
+            throw new IllegalStateException(e); // one translation for every thread: nothing to look up
+        }
+    }
+
+    /** {@link #arm(Translation, GuestMemory)}, each watch through its own thread's page tables. */
+    Armed armPerThread(Translations translations, GuestMemory memory) throws TargetException {
         List<Watch> stepped = new ArrayList<>();
+        Map<Integer, Translation> byThread = new HashMap<>();
         for (Watch w : watches) {
             long[] before = w.physical;
+            Translation translation = byThread.get(w.thread);
+            if (translation == null) {
+                translation = translations.of(w.thread);
+                byThread.put(w.thread, translation);
+            }
             byte[] now = locate(w, translation, memory);
             if (now == null) {
                 Logger.warn("watchpoint {} is not mapped now: it cannot fire until it is", w);

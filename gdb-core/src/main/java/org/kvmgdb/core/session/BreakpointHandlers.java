@@ -22,7 +22,8 @@ final class BreakpointHandlers {
             if (type == null) {
                 return Outcome.reply(Replies.EMPTY);
             }
-            state.target.insertBreakpoint(type, c.address(), c.kind());
+            // Through the thread m/M use: a user address means what gdb's selected thread sees there.
+            state.target.insertBreakpoint(state.generalThread(), type, c.address(), c.kind());
             return Outcome.reply(Replies.OK);
         });
         table.on(RemoveBreakpoint.class, c -> {

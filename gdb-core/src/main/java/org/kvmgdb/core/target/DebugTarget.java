@@ -64,6 +64,16 @@ public interface DebugTarget {
     /** {@code Z}: idempotent; inserting twice is one breakpoint. */
     void insertBreakpoint(BreakpointType type, long address, int kind) throws TargetException;
 
+    /**
+     * {@code Z} with gdb's {@code Hg} thread: a target whose threads may see different address
+     * spaces (vCPUs with their own page tables) translates {@code address} as that thread sees it,
+     * like {@code m}. {@code thread} 0 or -1 means any. The default ignores the thread. Removal
+     * needs no thread: a target remembers where it planted each breakpoint.
+     */
+    default void insertBreakpoint(int thread, BreakpointType type, long address, int kind) throws TargetException {
+        insertBreakpoint(type, address, kind);
+    }
+
     /** {@code z}: idempotent; removing one that is not there succeeds. */
     void removeBreakpoint(BreakpointType type, long address, int kind) throws TargetException;
 

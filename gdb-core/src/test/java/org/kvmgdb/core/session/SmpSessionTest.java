@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.kvmgdb.core.testing.TestDescriptions.smallExpedited;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.kvmgdb.core.target.BreakpointType;
 import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.testing.MemoryTarget;
 import org.kvmgdb.core.testing.RspClient;
@@ -93,6 +96,24 @@ class SmpSessionTest {
             assertEquals("0020000000000000", gdb.request("p3"));
             assertEquals("OK", gdb.request("Hg1"));
             assertEquals("0010000000000000", gdb.request("p3"));
+        }
+    }
+
+    @Test
+    void zPlantsThroughTheHgThreadAsMDoes() throws Exception {
+        try (ServedTarget served = new ServedTarget(target(2).build()); RspClient gdb = served.connect()) {
+            assertEquals("OK", gdb.request("Hg2"));
+            assertEquals("OK", gdb.request("Z0,1008,4"));
+            assertEquals("OK", gdb.request("Z1,1100,1"));
+            assertEquals("OK", gdb.request("Hg1"));
+            assertEquals("OK", gdb.request("Z0,100c,4"));
+            // Hg0 (any): the current thread, the one of the last stop, as for m.
+            assertEquals("OK", gdb.request("Hg0"));
+            assertEquals("OK", gdb.request("Z0,1010,4"));
+            assertEquals(List.of(2, 2, 1, 1), served.target.breakpointInsertThreads());
+            assertEquals(Set.of(0x1008L, 0x100cL, 0x1010L), served.target.breakpoints(BreakpointType.SOFTWARE));
+            assertEquals("OK", gdb.request("z0,1008,4"), "removal needs no thread");
+            assertEquals(Set.of(0x100cL, 0x1010L), served.target.breakpoints(BreakpointType.SOFTWARE));
         }
     }
 

@@ -67,6 +67,8 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     private int attachCount;
     private int detachCount;
     private final List<ResumeRequest> resumes = new ArrayList<>();
+    /** The thread each {@code Z} named, in order (one flat memory: it changes nothing else here). */
+    private final List<Integer> insertThreads = new ArrayList<>();
 
     private MemoryTarget(Builder b) {
         this.description = b.description;
@@ -267,6 +269,12 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     @Override
     public boolean supportsRangeStepping() {
         return rangeStepping;
+    }
+
+    @Override
+    public synchronized void insertBreakpoint(int thread, BreakpointType type, long address, int kind) throws TargetException {
+        insertThreads.add(thread);
+        insertBreakpoint(type, address, kind);
     }
 
     @Override
@@ -504,6 +512,11 @@ public final class MemoryTarget implements DebugTarget, AutoCloseable {
     /** Addresses with a breakpoint of this type inserted now. */
     public synchronized Set<Long> breakpoints(BreakpointType type) {
         return new TreeSet<>(breakpoints.get(type).keySet());
+    }
+
+    /** The thread every thread-aware breakpoint insert named, in order. */
+    public synchronized List<Integer> breakpointInsertThreads() {
+        return new ArrayList<>(insertThreads);
     }
 
     /** Every resume request, in order. */
