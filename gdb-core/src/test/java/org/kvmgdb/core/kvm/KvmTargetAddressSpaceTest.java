@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.api.arch.MonitorCommand;
 import org.kvmgdb.arch.x86.kvm.KvmSregs;
 import org.kvmgdb.core.target.BreakpointType;
-import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
 import org.kvmgdb.core.target.TargetInspection;
@@ -40,26 +34,14 @@ class KvmTargetAddressSpaceTest {
             PDPT_USER = 0x80_3000L, PD_USER = 0x80_4000L;
     private static final long P_RW = 0x3, PS = 0x80;
 
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
     private Vm vm;
     private KvmTarget target;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
     @BeforeEach
     void bootWithTwoAddressSpaces() throws Exception {
-        vm = TestGuest.boot(kvm, 2, new ByteArrayOutputStream(), TestGuest.MODE_RUN);
+        vm = harness.boot(2, new ByteArrayOutputStream(), TestGuest.MODE_RUN);
         PhysicalMemoryView ram = new PhysicalMemoryView(vm);
         KvmSregs sregs = KvmSregs.read(vm.vcpus().get(0));
         long bootPml4 = sregs.cr3();
@@ -71,15 +53,8 @@ class KvmTargetAddressSpaceTest {
         ram.putLong(PDPT_USER, PD_USER | P_RW | 0x4);
         ram.putLong(PD_USER, PS | P_RW | 0x4);
         sregs.set(KvmSregs.CR3, PML4).write(vm.vcpus().get(0));
-        target = new KvmTarget(vm, X86ForTests.provider());
+        target = harness.own(new KvmTarget(vm, X86ForTests.provider()));
         target.attach();
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
     }
 
     /** Guest RAM as longs, for writing page tables. */
@@ -102,9 +77,7 @@ class KvmTargetAddressSpaceTest {
     }
 
     private byte[] raw(long address, int length) {
-        byte[] b = new byte[length];
-        vm.memory().read(address, b, 0, length);
-        return b;
+        return harness.raw(address, length);
     }
 
     @Test
@@ -178,9 +151,7 @@ class KvmTargetAddressSpaceTest {
                 new TargetInspection.VcpuStatus(T2, "vCPU 1", TargetInspection.State.STOPPED, java.util.OptionalLong.of(start))),
                 inspection().vcpus());
         target.insertBreakpoint(BreakpointType.SOFTWARE, TestGuest.address("add"), 1);
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(new ResumeRequest(Map.of(), new ResumeRequest.Continue(0)), stop::complete);
-        assertEquals(new StopEvent.Signal(T1, StopEvent.SIGTRAP, new StopEvent.SoftwareBreak()), stop.get(60, TimeUnit.SECONDS));
+        assertEquals(new StopEvent.Signal(T1, StopEvent.SIGTRAP, new StopEvent.SoftwareBreak()), harness.continueAll());
         VcpuCounters vcpu0 = inspection().counters().get(0);
         // The greeting went out on COM1 before add(): one LSR read and one THR write per character.
         assertTrue(vcpu0.exitsByReason().getOrDefault("KVM_EXIT_IO", 0L) >= 2 * TestGuest.GREETING.length(), vcpu0.toString());

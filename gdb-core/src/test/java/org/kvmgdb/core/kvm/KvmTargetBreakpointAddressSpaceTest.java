@@ -6,17 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.kvmgdb.arch.x86.kvm.KvmSregs;
 import org.kvmgdb.core.target.BreakpointType;
-import org.kvmgdb.core.target.ResumeRequest;
 import org.kvmgdb.core.target.StopEvent;
 import org.kvmgdb.core.target.TargetException;
 
@@ -44,26 +38,14 @@ class KvmTargetBreakpointAddressSpaceTest {
     /** What {@link #USER} is on each vCPU; {@code USER + 0x1000} is a quiet page on vCPU 0 and secondary_count's on vCPU 1. */
     private static final long PAGE_0 = 0x80_A000L, PAGE_1 = 0x80_B000L, QUIET_0 = 0x80_C000L;
 
-    private static Kvm kvm;
+    @RegisterExtension
+    final KvmTargetHarness harness = new KvmTargetHarness();
     private Vm vm;
     private KvmTarget target;
 
-    @BeforeAll
-    static void openKvm() {
-        TestGuest.assumeKvm();
-        kvm = Kvm.open();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        if (kvm != null) {
-            kvm.close();
-        }
-    }
-
     @BeforeEach
     void bootTwoProcesses() throws Exception {
-        vm = TestGuest.boot(kvm, 2, new ByteArrayOutputStream(), TestGuest.MODE_HALT);
+        vm = harness.boot(2, new ByteArrayOutputStream(), TestGuest.MODE_HALT);
         long bootPml4 = KvmSregs.read(vm.vcpus().get(0)).cr3();
         long countersPage = TestGuest.address("secondary_count") & ~0xFFFL;
         // vCPU 0: the boot identity map, the kernel half, USER -> PAGE_0, USER + 4 KiB -> QUIET_0.
@@ -87,15 +69,8 @@ class KvmTargetBreakpointAddressSpaceTest {
         fill(PAGE_1, (byte) 0x22);
         KvmSregs.read(vm.vcpus().get(0)).set(KvmSregs.CR3, PML4_0).write(vm.vcpus().get(0));
         KvmSregs.read(vm.vcpus().get(1)).set(KvmSregs.CR3, PML4_1).write(vm.vcpus().get(1));
-        target = new KvmTarget(vm, X86ForTests.provider(), () -> false); // watches are stepped, whatever the host
+        target = harness.own(new KvmTarget(vm, X86ForTests.provider(), () -> false)); // watches are stepped, whatever the host
         target.attach();
-    }
-
-    @AfterEach
-    void closeVm() {
-        if (vm != null) {
-            vm.close();
-        }
     }
 
     private long get(long physical) {
@@ -113,9 +88,7 @@ class KvmTargetBreakpointAddressSpaceTest {
     }
 
     private byte raw(long physical) {
-        byte[] b = new byte[1];
-        vm.memory().read(physical, b, 0, 1);
-        return b[0];
+        return harness.raw(physical, 1)[0];
     }
 
     private byte read(int thread, long address) throws TargetException {
@@ -165,28 +138,12 @@ class KvmTargetBreakpointAddressSpaceTest {
         assertEquals(8, target.readMemory(T2, counter, before, 8));
         target.insertBreakpoint(T2, BreakpointType.WRITE_WATCHPOINT, counter, 8);
 
-        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
-        target.resume(new ResumeRequest(Map.of(), new ResumeRequest.Continue(0)), stop::complete);
-        StopEvent event;
-        try {
-            // Through vCPU 0's tables the watch would sit on a page no one writes, and never fire.
-            event = stop.get(60, TimeUnit.SECONDS);
-        } finally {
-            if (!stop.isDone()) {
-                target.interrupt();
-                stop.get(60, TimeUnit.SECONDS);
-            }
-        }
+        // Through vCPU 0's tables the watch would sit on a page no one writes, and never fire.
+        StopEvent event = harness.continueAll();
         assertEquals(new StopEvent.Signal(T2, StopEvent.SIGTRAP, new StopEvent.Watch(BreakpointType.WRITE_WATCHPOINT, counter)), event);
         byte[] after = new byte[8];
         assertEquals(8, target.readMemory(T2, counter, after, 8));
         assertTrue(TestGuest.le64(after, 0) != TestGuest.le64(before, 0), "vCPU 1 counted");
-        assertArrayEquals(new byte[8], read8(QUIET_0), "vCPU 0's page at that address was never written");
-    }
-
-    private byte[] read8(long physical) {
-        byte[] b = new byte[8];
-        vm.memory().read(physical, b, 0, 8);
-        return b;
+        assertArrayEquals(new byte[8], harness.raw(QUIET_0, 8), "vCPU 0's page at that address was never written");
     }
 }
